@@ -1,0 +1,2 @@
+//! app binary (placeholder)
+fn main() {}

@@ -1,0 +1,2 @@
+//! eifscope binary (placeholder)
+fn main() {}

@@ -1,0 +1,2 @@
+//! worker binary (placeholder)
+fn main() {}

@@ -1,0 +1,4 @@
+//! Pure parsers over bytes, one module per format. None does I/O; each has its own error type
+//! carrying the byte offset and what was being read.
+
+pub mod bytes;

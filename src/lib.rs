@@ -1,0 +1,9 @@
+//! eifscope: compare two AWS Nitro Enclave Image Files and explain why they differ.
+//!
+//! The library is the pure core (see ARCHITECTURE.md): it sees bytes through [`source::ByteSource`]
+//! and returns data. The app, worker and CLI binaries are thin shells over it.
+
+pub mod diagnostics;
+pub mod formats;
+pub mod limits;
+pub mod source;
