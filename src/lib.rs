@@ -3,7 +3,9 @@
 //! The library is the pure core (see ARCHITECTURE.md): it sees bytes through [`source::ByteSource`]
 //! and returns data. The app, worker and CLI binaries are thin shells over it.
 
+pub mod compare;
 pub mod diagnostics;
 pub mod formats;
 pub mod limits;
+pub mod report;
 pub mod source;

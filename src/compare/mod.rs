@@ -1,0 +1,3 @@
+//! The comparison engine: two decoded images in, one [`crate::report::Report`] out.
+
+pub mod entries;

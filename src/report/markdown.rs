@@ -1,0 +1,70 @@
+//! Markdown summary of a [`Report`] for a pull-request comment: verdict, causes, PCRs and the
+//! changed entries, bounded in length with explicit "and N more" lines.
+
+use std::fmt::Write;
+
+use super::Report;
+
+/// Entries listed per category before "and N more".
+pub const MAX_LISTED: usize = 50;
+
+/// Escape text for a Markdown table cell or inline context.
+fn md(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '|' | '`' | '*' | '_' | '[' | ']' | '<' | '>' | '#' | '\\' => {
+                out.push('\\');
+                out.push(c);
+            }
+            '\n' => out.push_str("\\n"),
+            c if c.is_control() => {
+                let _ = write!(out, "\\u{{{:04x}}}", c as u32);
+            }
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+pub fn render(report: &Report) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "### eifscope: {}\n", md(&report.verdict.headline));
+    let _ = writeln!(out, "A: `{}` ({} bytes) · B: `{}` ({} bytes)\n", report.a.name.replace('`', "'"), report.a.size, report.b.name.replace('`', "'"), report.b.size);
+    if !report.measurements.is_empty() {
+        out.push_str("| PCR | A | B | |\n|---|---|---|---|\n");
+        for row in &report.measurements {
+            let _ = writeln!(
+                out,
+                "| {} | `{}` | `{}` | {} |",
+                md(&row.pcr),
+                row.a.as_deref().unwrap_or("-"),
+                row.b.as_deref().unwrap_or("-"),
+                if row.equal { "equal" } else { "**differs**" }
+            );
+        }
+        out.push('\n');
+    }
+    if !report.causes.is_empty() {
+        out.push_str("**Likely causes**\n\n");
+        for (i, cause) in report.causes.iter().enumerate() {
+            let _ = writeln!(out, "{}. **{}** (`{}`, {:?} confidence). Fix: {}", i + 1, md(&cause.title), cause.id, cause.confidence, md(&cause.fix));
+        }
+        out.push('\n');
+    }
+    let e = &report.entries;
+    let _ = writeln!(out, "**Entries**: {} changed, {} added, {} removed, {} moved\n", e.changed.len(), e.added.len(), e.removed.len(), e.moved.len());
+    let mut lines: Vec<String> = Vec::new();
+    lines.extend(e.changed.iter().map(|c| format!("- changed `{}`: {}", c.path.replace('`', "'"), md(&c.fields.join(", ")))));
+    lines.extend(e.added.iter().map(|r| format!("- added `{}`", r.path.replace('`', "'"))));
+    lines.extend(e.removed.iter().map(|r| format!("- removed `{}`", r.path.replace('`', "'"))));
+    lines.extend(e.moved.iter().map(|m| format!("- moved `{}` → `{}`", m.from.replace('`', "'"), m.to.replace('`', "'"))));
+    let n = lines.len();
+    for line in lines.into_iter().take(MAX_LISTED) {
+        let _ = writeln!(out, "{line}");
+    }
+    if n > MAX_LISTED {
+        let _ = writeln!(out, "- … and {} more", n - MAX_LISTED);
+    }
+    out
+}
