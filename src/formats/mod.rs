@@ -2,3 +2,8 @@
 //! carrying the byte offset and what was being read.
 
 pub mod bytes;
+pub mod eif;
+pub mod kernel;
+pub mod measure;
+pub mod metadata;
+pub mod signature;
