@@ -2,3 +2,8 @@
 //! carrying the byte offset and what was being read.
 
 pub mod bytes;
+pub mod compression;
+pub mod cpio;
+pub mod encoding;
+pub mod pcrs;
+pub mod ramdisk;
