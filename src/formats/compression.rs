@@ -589,7 +589,11 @@ fn decode_xz(win: &mut Window<'_>, offset: u64, meter: &mut Meter<'_>) -> Result
     if let Some(e) = meter.error.take().or(reader.error.take()) {
         return Err(e);
     }
-    if let Err(e) = result {
+    // lzma-rs insists the stream is the last thing in its input; that check runs after the
+    // footer was read and verified, so the member itself is complete and ends at `pos`.
+    let complete_but_more_follows =
+        matches!(&result, Err(lzma_rs::error::Error::XzError(m)) if m == "Unexpected data after last XZ block");
+    if let Err(e) = result.or_else(|e| if complete_but_more_follows { Ok(()) } else { Err(e) }) {
         let kind = if pos >= end { CompressionErrorKind::Truncated } else { CompressionErrorKind::Corrupt };
         return Err(CompressionError::new(
             pos,
