@@ -1,0 +1,468 @@
+//! One ramdisk payload with the kernel's initramfs semantics: a sequence of NUL padding, raw
+//! cpio archives and compressed members (gzip, xz, zstd) whose output is itself one or more
+//! cpio archives. All of it is walked as a stream into one [`CpioParser`].
+//!
+//! Architecture invariant: a ramdisk is never decompressed into memory as a whole; the walk
+//! reads the source in 64 KiB windows and decoders push 64 KiB pieces into the parser, so a
+//! 2 GB rootfs costs the entry list plus the retained small files. [`fetch_entries`] re-walks
+//! the same bytes to hand out the contents of chosen entries on demand.
+
+use super::compression::{self, CompressionError, CompressionErrorKind, GzipHeader, Sniffed, Window};
+use super::cpio::{CpioArchive, CpioEntry, CpioError, CpioErrorKind, CpioParser, FeedMode};
+use crate::diagnostics::Diagnostic;
+use crate::limits::Limits;
+use crate::source::ByteSource;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use std::fmt;
+use std::io::{self, Write};
+
+/// A ramdisk entry (cpio member).
+pub type Entry = CpioEntry;
+
+/// One piece of the payload: a compressed member or a raw cpio segment.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Layer {
+    pub index: u32,
+    pub format: Sniffed,
+    /// Absolute offset in the source.
+    pub offset: u64,
+    /// Source bytes the layer occupies (for raw cpio: the bytes the parser consumed).
+    pub compressed_len: u64,
+    /// Where its output starts in the decompressed stream.
+    pub stream_offset: u64,
+    pub decompressed_len: u64,
+    pub gzip: Option<GzipHeader>,
+    pub crc32_stored: Option<u32>,
+    pub crc32_computed: Option<u32>,
+    pub crc_ok: Option<bool>,
+    pub isize_ok: Option<bool>,
+    /// NUL bytes between this layer and the next (or the end of the payload).
+    pub padding_after: u64,
+    /// False when decoding stopped inside this layer.
+    pub complete: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RamdiskErrorKind {
+    Truncated,
+    Corrupt,
+    Unsupported,
+    Limit,
+    Source,
+}
+
+/// What stopped the walk, at an absolute offset: of the source for compression and source
+/// errors, of the decompressed stream for cpio errors (`in_stream`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RamdiskError {
+    pub offset: u64,
+    pub in_stream: bool,
+    pub kind: RamdiskErrorKind,
+    pub message: String,
+}
+
+impl RamdiskError {
+    pub fn is_limit(&self) -> bool {
+        self.kind == RamdiskErrorKind::Limit
+    }
+}
+
+impl fmt::Display for RamdiskError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for RamdiskError {}
+
+impl From<CompressionError> for RamdiskError {
+    fn from(e: CompressionError) -> RamdiskError {
+        let kind = match e.kind {
+            CompressionErrorKind::Truncated => RamdiskErrorKind::Truncated,
+            CompressionErrorKind::Corrupt | CompressionErrorKind::Sink => RamdiskErrorKind::Corrupt,
+            CompressionErrorKind::Unsupported => RamdiskErrorKind::Unsupported,
+            CompressionErrorKind::Limit => RamdiskErrorKind::Limit,
+            CompressionErrorKind::Source => RamdiskErrorKind::Source,
+        };
+        RamdiskError { offset: e.offset, in_stream: false, kind, message: e.message }
+    }
+}
+
+impl From<CpioError> for RamdiskError {
+    fn from(e: CpioError) -> RamdiskError {
+        let kind = match e.kind {
+            CpioErrorKind::Truncated => RamdiskErrorKind::Truncated,
+            CpioErrorKind::Corrupt => RamdiskErrorKind::Corrupt,
+            CpioErrorKind::Limit => RamdiskErrorKind::Limit,
+        };
+        RamdiskError { offset: e.offset, in_stream: true, kind, message: e.message }
+    }
+}
+
+/// A decoded ramdisk. When `error` is set the model holds everything read before it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Ramdisk {
+    pub offset: u64,
+    pub len: u64,
+    /// NUL bytes before the first layer.
+    pub leading_padding: u64,
+    pub layers: Vec<Layer>,
+    pub archives: Vec<CpioArchive>,
+    pub entries: Vec<Entry>,
+    pub n_link_groups: u32,
+    /// Length of the decompressed stream: every compressed member's output and every raw cpio
+    /// byte (NUL padding between compressed members is not part of it).
+    pub decompressed_len: u64,
+    /// SHA-256 of that stream: equal digests with different layers mean "same cpio bytes,
+    /// different compression".
+    #[serde(with = "super::encoding::hex_array")]
+    pub decompressed_sha256: [u8; 32],
+    /// Offset in the source of bytes that are neither padding, cpio nor a known compression.
+    pub garbage_offset: Option<u64>,
+    pub diagnostics: Vec<Diagnostic>,
+    pub error: Option<RamdiskError>,
+}
+
+impl Ramdisk {
+    /// The model, or the error with the partial model beside it.
+    pub fn into_result(self) -> Result<Ramdisk, (Ramdisk, RamdiskError)> {
+        match self.error.clone() {
+            Some(e) => Err((self, e)),
+            None => Ok(self),
+        }
+    }
+}
+
+/// Hashes, counts and forwards the decompressed stream to the parser.
+struct Pipe<'p> {
+    parser: &'p mut CpioParser,
+    hasher: Sha256,
+    total: u64,
+}
+
+impl Pipe<'_> {
+    fn push(&mut self, data: &[u8]) -> Result<usize, CpioError> {
+        let n = self.parser.feed(data)?;
+        self.hasher.update(&data[..n]);
+        self.total += n as u64;
+        Ok(n)
+    }
+}
+
+impl Write for Pipe<'_> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        match self.push(buf) {
+            Ok(n) if n == buf.len() => Ok(n),
+            Ok(_) => Err(io::Error::other("cpio parser stopped early")),
+            Err(e) => Err(io::Error::other(e.message)),
+        }
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+struct Walk {
+    leading_padding: u64,
+    layers: Vec<Layer>,
+    decompressed_len: u64,
+    decompressed_sha256: [u8; 32],
+    garbage_offset: Option<u64>,
+    error: Option<RamdiskError>,
+}
+
+/// Decode the ramdisk at `offset..offset + len` of `src`.
+pub fn parse_ramdisk(src: &dyn ByteSource, offset: u64, len: u64, limits: &Limits) -> Ramdisk {
+    let mut parser = CpioParser::new(limits);
+    let walk = walk(src, offset, len, limits, &mut parser);
+    let (model, cpio_error) = parser.finish();
+    let error = walk.error.or(cpio_error.map(RamdiskError::from));
+    Ramdisk {
+        offset,
+        len,
+        leading_padding: walk.leading_padding,
+        layers: walk.layers,
+        archives: model.archives,
+        entries: model.entries,
+        n_link_groups: model.n_link_groups,
+        decompressed_len: walk.decompressed_len,
+        decompressed_sha256: walk.decompressed_sha256,
+        garbage_offset: walk.garbage_offset,
+        diagnostics: model.diagnostics,
+        error,
+    }
+}
+
+/// A bare `rootfs.cpio` / `rootfs.cpio.gz` file: a ramdisk over the whole input.
+pub fn parse_ramdisk_bytes(bytes: &[u8], limits: &Limits) -> Ramdisk {
+    parse_ramdisk(&SliceSource(bytes), 0, bytes.len() as u64, limits)
+}
+
+/// A borrowed slice as a [`ByteSource`] (`[u8]` itself is unsized, so `&[u8]` cannot coerce).
+pub struct SliceSource<'a>(pub &'a [u8]);
+
+impl ByteSource for SliceSource<'_> {
+    fn len(&self) -> u64 {
+        self.0.len() as u64
+    }
+    fn read_at(&self, offset: u64, buf: &mut [u8]) -> Result<(), crate::source::SourceError> {
+        self.0.read_at(offset, buf)
+    }
+}
+
+/// Second pass: the contents of the entries with the given indices (as in
+/// [`Ramdisk::entries`]), each cut at `max_bytes_each`, in the order asked. A hard-link member
+/// gets its group's data. Indices that do not exist are left out.
+pub fn fetch_entries(
+    src: &dyn ByteSource,
+    offset: u64,
+    len: u64,
+    limits: &Limits,
+    wanted: &[u64],
+    max_bytes_each: u64,
+) -> Result<Vec<(u64, Vec<u8>)>, RamdiskError> {
+    let mut parser = CpioParser::for_capture(limits, wanted, max_bytes_each);
+    let walked = walk(src, offset, len, limits, &mut parser);
+    let (mut results, missing, cpio_error) = parser.finish_capture();
+    if let Some(e) = walked.error.or(cpio_error.map(RamdiskError::from)) {
+        return Err(e);
+    }
+    if !missing.is_empty() {
+        // Link groups whose data came before the wanted name: fetch the holders directly.
+        let holders: Vec<u64> = missing.iter().map(|(_, h)| *h).collect();
+        let mut parser = CpioParser::for_capture(limits, &holders, max_bytes_each);
+        let walked = walk(src, offset, len, limits, &mut parser);
+        let (held, _, cpio_error) = parser.finish_capture();
+        if let Some(e) = walked.error.or(cpio_error.map(RamdiskError::from)) {
+            return Err(e);
+        }
+        for (w, h) in missing {
+            if let Some(data) = held.get(&h) {
+                results.insert(w, data.clone());
+            }
+        }
+    }
+    let mut out = Vec::new();
+    let mut seen = std::collections::HashSet::new();
+    for index in wanted {
+        if seen.insert(*index) {
+            if let Some(data) = results.remove(index) {
+                out.push((*index, data));
+            }
+        }
+    }
+    Ok(out)
+}
+
+fn walk(src: &dyn ByteSource, offset: u64, len: u64, limits: &Limits, parser: &mut CpioParser) -> Walk {
+    let mut out = Walk {
+        leading_padding: 0,
+        layers: Vec::new(),
+        decompressed_len: 0,
+        decompressed_sha256: [0; 32],
+        garbage_offset: None,
+        error: None,
+    };
+    let mut win = Window::new(src, offset, len);
+    let end = win.end();
+    if offset.saturating_add(len) > src.len() {
+        out.error = Some(RamdiskError {
+            offset,
+            in_stream: false,
+            kind: RamdiskErrorKind::Truncated,
+            message: format!(
+                "ramdisk at {offset:#x}: {len} bytes declared but the input ends after {}",
+                src.len().saturating_sub(offset)
+            ),
+        });
+    }
+    let mut pipe = Pipe { parser, hasher: Sha256::new(), total: 0 };
+    let mut pos = offset;
+    let result = walk_layers(&mut win, &mut pos, end, limits, &mut pipe, &mut out);
+    if let Err(e) = result {
+        if out.error.is_none() {
+            out.error = Some(e);
+        }
+    }
+    out.decompressed_len = pipe.total;
+    out.decompressed_sha256 = pipe.hasher.finalize().into();
+    out
+}
+
+fn walk_layers(
+    win: &mut Window<'_>,
+    pos: &mut u64,
+    end: u64,
+    limits: &Limits,
+    pipe: &mut Pipe<'_>,
+    out: &mut Walk,
+) -> Result<(), RamdiskError> {
+    loop {
+        // NUL padding between layers (after raw cpio the parser eats it itself).
+        loop {
+            let bytes = win.bytes_at(*pos, 64 * 1024)?;
+            let zeros = bytes.iter().take_while(|b| **b == 0).count();
+            let all = zeros == bytes.len();
+            *pos += zeros as u64;
+            match out.layers.last_mut() {
+                Some(layer) => layer.padding_after += zeros as u64,
+                None => out.leading_padding += zeros as u64,
+            }
+            if !all || bytes.is_empty() {
+                break;
+            }
+        }
+        if *pos >= end {
+            return Ok(());
+        }
+        let prefix = win.bytes_at(*pos, 8)?.to_vec();
+        let format = compression::sniff(&prefix);
+        let index = u32::try_from(out.layers.len()).unwrap_or(u32::MAX);
+        let stream_offset = pipe.total;
+        pipe.parser.set_layer(index);
+        if format.is_cpio() {
+            pipe.parser.set_mode(FeedMode::StopAtNonCpio);
+            pipe.parser.set_input_end(Some(stream_offset + (end - *pos)));
+            let start = *pos;
+            let mut layer = raw_layer(index, format, start, stream_offset);
+            out.layers.push(layer.clone());
+            let result = (|| -> Result<(), RamdiskError> {
+                loop {
+                    let chunk = win.bytes_at(*pos, 64 * 1024)?;
+                    if chunk.is_empty() {
+                        return Ok(());
+                    }
+                    let chunk_len = chunk.len();
+                    let n = pipe.push(chunk)?;
+                    *pos += n as u64;
+                    if n < chunk_len {
+                        return Ok(());
+                    }
+                }
+            })();
+            layer.compressed_len = *pos - start;
+            layer.decompressed_len = layer.compressed_len;
+            layer.complete = result.is_ok();
+            if let Some(last) = out.layers.last_mut() {
+                *last = layer;
+            }
+            result?;
+            if *pos == start {
+                return Err(RamdiskError {
+                    offset: start,
+                    in_stream: false,
+                    kind: RamdiskErrorKind::Corrupt,
+                    message: format!("raw cpio at {start:#x}: no progress"),
+                });
+            }
+            continue;
+        }
+        if format.is_compressed() {
+            pipe.parser.set_mode(FeedMode::Embedded);
+            pipe.parser.set_input_end(None);
+            let total_before = pipe.total;
+            match compression::decode_member_in(win, *pos, format, limits, total_before, pipe) {
+                Ok(member) => {
+                    let mut notes = Vec::new();
+                    if member.crc_ok == Some(false) {
+                        notes.push(Diagnostic::error(
+                            "ramdisk gzip",
+                            Some(*pos),
+                            format!(
+                                "crc32 mismatch: trailer says {:#010x}, data gives {:#010x} (the kernel does not check it)",
+                                member.crc32_stored.unwrap_or(0),
+                                member.crc32_computed.unwrap_or(0)
+                            ),
+                        ));
+                    }
+                    if member.isize_ok == Some(false) {
+                        notes.push(Diagnostic::error(
+                            "ramdisk gzip",
+                            Some(*pos),
+                            format!("isize mismatch: {} bytes were decompressed", member.decompressed_len),
+                        ));
+                    }
+                    if member.gzip.as_ref().is_some_and(|g| g.header_crc_ok == Some(false)) {
+                        notes.push(Diagnostic::error("ramdisk gzip", Some(*pos), "header crc16 mismatch"));
+                    }
+                    if !pipe.parser.at_boundary() && !pipe.parser.in_junk() {
+                        notes.push(Diagnostic::error(
+                            "ramdisk",
+                            Some(*pos),
+                            format!(
+                                "{} member ends inside a cpio entry; the kernel stops with \"junk at the end of compressed archive\"",
+                                format.name()
+                            ),
+                        ));
+                    }
+                    for d in notes {
+                        pipe.parser.diagnose(d);
+                    }
+                    out.layers.push(Layer {
+                        index,
+                        format,
+                        offset: member.offset,
+                        compressed_len: member.compressed_len,
+                        stream_offset,
+                        decompressed_len: member.decompressed_len,
+                        gzip: member.gzip,
+                        crc32_stored: member.crc32_stored,
+                        crc32_computed: member.crc32_computed,
+                        crc_ok: member.crc_ok,
+                        isize_ok: member.isize_ok,
+                        padding_after: 0,
+                        complete: true,
+                    });
+                    *pos += member.compressed_len.max(1);
+                }
+                Err(e) => {
+                    let mut layer = raw_layer(index, format, *pos, stream_offset);
+                    layer.decompressed_len = pipe.total - stream_offset;
+                    layer.compressed_len = e.offset.saturating_sub(*pos);
+                    layer.complete = false;
+                    out.layers.push(layer);
+                    if e.kind == CompressionErrorKind::Sink {
+                        if let Some(cpio) = pipe.parser.take_error() {
+                            return Err(cpio.into());
+                        }
+                    }
+                    return Err(e.into());
+                }
+            }
+            continue;
+        }
+        // Neither padding, cpio nor compression: the kernel gives up here.
+        out.garbage_offset = Some(*pos);
+        let shown: Vec<String> = prefix.iter().map(|b| format!("{b:02x}")).collect();
+        pipe.parser.diagnose(Diagnostic::error(
+            "ramdisk",
+            Some(*pos),
+            format!(
+                "{} unrecognised bytes (starting {}) where nul padding, cpio or a compressed stream should start; the kernel stops with \"invalid magic at start of compressed archive\"",
+                end - *pos,
+                shown.join(" ")
+            ),
+        ));
+        return Ok(());
+    }
+}
+
+fn raw_layer(index: u32, format: Sniffed, offset: u64, stream_offset: u64) -> Layer {
+    Layer {
+        index,
+        format,
+        offset,
+        compressed_len: 0,
+        stream_offset,
+        decompressed_len: 0,
+        gzip: None,
+        crc32_stored: None,
+        crc32_computed: None,
+        crc_ok: None,
+        isize_ok: None,
+        padding_after: 0,
+        complete: true,
+    }
+}
