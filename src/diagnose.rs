@@ -249,19 +249,9 @@ pub fn diagnose(report: &Report) -> (Vec<Cause>, Vec<String>) {
 
     // Case collisions: a name present on one side only, whose case-folded form exists on both.
     let mut collisions = Vec::new();
-    let removed_lower: Vec<(String, &str)> = e.removed.iter().map(|r| (r.path.to_lowercase(), r.path.as_str())).collect();
-    let added_lower: Vec<(String, &str)> = e.added.iter().map(|r| (r.path.to_lowercase(), r.path.as_str())).collect();
-    if let (Some(a_paths), Some(b_paths)) = (all_paths(&report.a), all_paths(&report.b)) {
-        for (low, path) in removed_lower.iter() {
-            if b_paths.iter().any(|p| p.to_lowercase() == *low && p != path) {
-                collisions.extend(by_key(&format!("entry:{path}#removed")));
-            }
-        }
-        for (low, path) in added_lower.iter() {
-            if a_paths.iter().any(|p| p.to_lowercase() == *low && p != path) {
-                collisions.extend(by_key(&format!("entry:{path}#added")));
-            }
-        }
+    for path in &e.case_collisions {
+        collisions.extend(by_key(&format!("entry:{path}#removed")));
+        collisions.extend(by_key(&format!("entry:{path}#added")));
     }
     add(&mut rules, "case-collision", "Names that differ only by case are missing on one side".into(), Confidence::High,
         "Never unpack the rootfs on a case-insensitive filesystem (macOS/Windows hosts); build inside Linux.", collisions);
@@ -310,8 +300,4 @@ pub fn diagnose(report: &Report) -> (Vec<Cause>, Vec<String>) {
         })
         .collect();
     (causes, unexplained)
-}
-
-fn all_paths(side: &crate::report::InputSide) -> Option<Vec<String>> {
-    side.summary.get("paths").and_then(|p| p.as_array()).map(|a| a.iter().filter_map(|v| v.as_str().map(str::to_owned)).collect())
 }

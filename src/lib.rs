@@ -7,6 +7,7 @@ pub mod compare;
 pub mod diagnose;
 pub mod diagnostics;
 pub mod formats;
+pub mod image;
 pub mod limits;
 pub mod report;
 pub mod source;

@@ -161,6 +161,9 @@ pub struct EntryChanges {
     pub moved: Vec<MovedEntry>,
     /// Archive-level findings: "inode numbering differs", "entry order differs", duplicates.
     pub notes: Vec<ArchiveNote>,
+    /// Paths present on one side only that differ from another name only by letter case.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub case_collisions: Vec<String>,
     /// Entries compared in total (union of both sides).
     pub n_compared: u64,
     /// Entries equal on both sides.
