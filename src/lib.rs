@@ -4,6 +4,7 @@
 //! and returns data. The app, worker and CLI binaries are thin shells over it.
 
 pub mod diagnostics;
+pub mod diff;
 pub mod formats;
 pub mod limits;
 pub mod source;
