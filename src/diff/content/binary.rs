@@ -208,9 +208,10 @@ mod tests {
         b.extend_from_slice(b"!!");
         let d = diff_bytes(&a, &b, 10);
         assert_eq!((d.common_prefix, d.common_suffix, d.differing_bytes), (39, 0, 2));
-        assert_eq!(d.regions[0].rows.last().unwrap().hex_a, "697a65");
-        assert_eq!(d.regions[0].rows.last().unwrap().hex_b, "697a652121");
-        assert_eq!(d.regions[0].rows.last().unwrap().changed, vec![3, 4]);
+        let last = d.regions[0].rows.last().unwrap();
+        assert_eq!((last.offset, last.ascii_a.as_str(), last.ascii_b.as_str()), (32, "he size", "he size!!"));
+        assert_eq!(last.hex_b, "68652073697a652121");
+        assert_eq!(last.changed, vec![7, 8]);
         assert!(d.comments()[0].starts_with("sizes differ: a 39 bytes, b 41 bytes (+2)"));
     }
 }

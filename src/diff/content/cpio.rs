@@ -24,7 +24,11 @@ pub fn parse(data: &[u8], max_entries: u64) -> Result<Listing<'_>, String> {
     let mut pos = 0usize;
     loop {
         let Some(header) = data.get(pos..pos.saturating_add(HEADER)).filter(|h| h.len() == HEADER) else {
-            notes.push(format!("cpio ends at {pos:#x} without a TRAILER!!! entry"));
+            let msg = format!("cpio ends at {pos:#x} without a TRAILER!!! entry");
+            if members.is_empty() {
+                return Err(msg);
+            }
+            notes.push(msg);
             break;
         };
         if !header.starts_with(b"07070") || !matches!(header[5], b'1' | b'2') {
@@ -41,10 +45,14 @@ pub fn parse(data: &[u8], max_entries: u64) -> Result<Listing<'_>, String> {
         let namesize = usize::try_from(namesize).unwrap_or(usize::MAX);
         let name_start = pos + HEADER;
         if namesize == 0 || namesize > MAX_NAME || namesize > data.len() - name_start {
-            notes.push(format!(
-                "cpio header at {pos:#x}: namesize {namesize} exceeds remaining {} bytes; listing stops here",
+            let msg = format!(
+                "cpio header at {pos:#x}: namesize {namesize} is 0 or exceeds remaining {} bytes",
                 data.len() - name_start
-            ));
+            );
+            if members.is_empty() {
+                return Err(msg);
+            }
+            notes.push(msg + "; listing stops here");
             break;
         }
         let name = &data[name_start..name_start + namesize - 1];

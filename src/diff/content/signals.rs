@@ -127,18 +127,26 @@ fn is_version_char(c: u8) -> bool {
 pub fn version_at_difference(a: &str, b: &str) -> bool {
     let (a, b) = (a.as_bytes(), b.as_bytes());
     let first = a.iter().zip(b).take_while(|(x, y)| x == y).count();
+    // the run of version characters around the first difference, and in it the earliest
+    // number that starts at a boundary ("libfoo-1.2.3", "2.36-9+deb12u4", "v1.0")
     let version_span = |s: &[u8]| -> Option<(usize, usize)> {
-        let mut start = first.min(s.len());
-        while start > 0 && (s[start - 1].is_ascii_digit() || s[start - 1] == b'.') {
-            start -= 1;
+        let at = first.min(s.len());
+        let mut run_start = at;
+        while run_start > 0 && is_version_char(s[run_start - 1]) {
+            run_start -= 1;
         }
-        let mut end = first.min(s.len());
+        let mut end = at;
         while end < s.len() && is_version_char(s[end]) {
             end += 1;
         }
-        let span = &s[start..end];
-        let ok = span.first().is_some_and(u8::is_ascii_digit) && span.contains(&b'.') && span.len() <= 64;
-        ok.then_some((start, end))
+        (run_start..=at.min(end.saturating_sub(1)))
+            .find(|&p| {
+                s[p].is_ascii_digit()
+                    && (p == run_start || !s[p - 1].is_ascii_alphanumeric() || s[p - 1] == b'v')
+                    && s[p..end].contains(&b'.')
+                    && end - p <= 64
+            })
+            .map(|p| (p, end))
     };
     match (version_span(a), version_span(b)) {
         // the rest after the version must agree, so only the version changed
