@@ -6,6 +6,7 @@
 pub mod compare;
 pub mod diagnose;
 pub mod diagnostics;
+pub mod diff;
 pub mod formats;
 pub mod image;
 pub mod limits;

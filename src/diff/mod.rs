@@ -1,0 +1,3 @@
+//! Comparators: how two versions of a thing differ, as data for the diagnosis and presenters.
+
+pub mod content;
