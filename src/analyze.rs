@@ -81,7 +81,9 @@ pub fn compare_with_progress(a: &Input<'_>, b: &Input<'_>, limits: &Limits, prog
 /// Compares two already decoded images (their sources are needed again for contents).
 pub fn compare_images(a: &Input<'_>, ia: &Image, b: &Input<'_>, ib: &Image, limits: &Limits, progress: &mut dyn FnMut(Progress)) -> Report {
     let measurements = pcr_rows(ia, ib);
-    let pcrs_differ: Vec<String> = measurements.iter().filter(|r| !r.equal && r.a.is_some() && r.b.is_some()).map(|r| r.pcr.clone()).collect();
+    // A PCR present on one side only (PCR8 of a signed image against an unsigned one) differs:
+    // the unsigned enclave attests zeros there.
+    let pcrs_differ: Vec<String> = measurements.iter().filter(|r| !r.equal).map(|r| r.pcr.clone()).collect();
     let identical = ia.size == ib.size && ia.sha384 == ib.sha384;
     let both_eif = ia.eif.is_some() && ib.eif.is_some();
 
@@ -144,7 +146,10 @@ pub fn compare_images(a: &Input<'_>, ia: &Image, b: &Input<'_>, ib: &Image, limi
             }
         }
     };
-    let first_divergence = layers.iter().find(|l| l.status != LayerStatus::Equal && l.status != LayerStatus::Absent).map(|l| l.id.clone());
+    let first_divergence = layers
+        .iter()
+        .find(|l| l.status != LayerStatus::Equal && l.status != LayerStatus::Absent && !l.consequence_only)
+        .map(|l| l.id.clone());
     let mut diagnostics = Vec::new();
     for (image, side) in [(ia, Side::A), (ib, Side::B)] {
         diagnostics.extend(image.diagnostics.iter().map(|d| SideDiagnostic { side, diagnostic: d.clone() }));
@@ -250,6 +255,7 @@ fn layer(id: &str, title: &str, measured: &[&str], changes: Vec<FieldChange>, no
         measured: measured.iter().map(|s| (*s).to_owned()).collect(),
         changes,
         notes,
+        consequence_only: false,
     }
 }
 
@@ -270,11 +276,9 @@ fn header_layer(a: &EifModel, b: &EifModel) -> Layer {
     cmp("crc32", format!("{:#010x}", a.crc.stored), format!("{:#010x}", b.crc.stored));
     cmp("crc ok", a.crc.ok.to_string(), b.crc.ok.to_string());
     cmp("file size", a.file_size.to_string(), b.file_size.to_string());
-    layer("header", "EIF header", &[], c, vec!["the header and CRC are not measured".into()])
-}
-
-fn section_desc(eif: &EifModel, s: &Section) -> String {
-    format!("{} at {:#x}, {} bytes, sha384 {}", section_label(eif, s.index), s.header_offset, s.size, short(&s.sha384))
+    let mut l = layer("header", "EIF header", &[], c, vec!["the header and CRC are not measured".into()]);
+    l.consequence_only = !l.changes.is_empty() && l.changes.iter().all(|c| c.field == "crc32" || c.field == "file size");
+    l
 }
 
 fn short(hex: &str) -> &str {
@@ -283,22 +287,35 @@ fn short(hex: &str) -> &str {
 
 fn sections_layer(a: &EifModel, b: &EifModel) -> Layer {
     let mut c = Vec::new();
-    let n = a.sections.len().max(b.sections.len());
-    for i in 0..n {
-        let sa = a.sections.get(i).map(|s| section_desc(a, s));
-        let sb = b.sections.get(i).map(|s| section_desc(b, s));
-        if sa != sb {
-            c.push(change(&format!("section {i}"), sa.unwrap_or_else(|| "(none)".into()), sb.unwrap_or_else(|| "(none)".into())));
+    let kinds = |e: &EifModel| e.sections.iter().map(|s| section_label(e, s.index)).collect::<Vec<_>>().join(", ");
+    let (ka, kb) = (kinds(a), kinds(b));
+    let structural = ka != kb;
+    if structural {
+        c.push(change("layout", &ka, &kb));
+    }
+    // Sections by label: which payloads differ (their contents are compared in later layers).
+    for s in &a.sections {
+        let label = section_label(a, s.index);
+        if let Some(t) = b.sections.iter().find(|t| section_label(b, t.index) == label) {
+            if s.sha384 != t.sha384 {
+                c.push(change(&label, format!("{} bytes, sha384 {}", s.size, short(&s.sha384)), format!("{} bytes, sha384 {}", t.size, short(&t.sha384))));
+            }
         }
     }
-    let kinds = |e: &EifModel| e.sections.iter().map(|s| section_label(e, s.index)).collect::<Vec<_>>().join(", ");
-    let mut notes = vec![format!("A: {}", kinds(a)), format!("B: {}", kinds(b))];
+    let mut notes = vec![format!("A: {ka}"), format!("B: {kb}")];
     for (eif, side) in [(a, "A"), (b, "B")] {
         if !eif.walk.agrees_with_table {
             notes.push(format!("{side}: AWS's back-to-back section walk disagrees with the offset table (see diagnostics)"));
         }
     }
-    layer("sections", "Section list", &[], c, notes)
+    let mut l = layer("sections", "Section list", &[], c, notes);
+    l.consequence_only = !structural && !l.changes.is_empty();
+    l
+}
+
+/// Labels of the sections whose payloads differ ("Ramdisk[1]", "Metadata"), from the layer.
+pub fn sections_differ(report: &Report) -> Vec<String> {
+    report.layers.iter().filter(|l| l.id == "sections").flat_map(|l| l.changes.iter().filter(|c| c.field != "layout").map(|c| c.field.clone())).collect()
 }
 
 fn kernel_layer(a: &EifModel, b: &EifModel) -> Layer {
@@ -435,7 +452,7 @@ fn signature_layer(a: &EifModel, b: &EifModel) -> Layer {
     if let Some(s) = &b.signature {
         notes.push(format!("B signed by {} ({})", s.certificate.subject, s.verification.reason));
     }
-    Layer { id: "signature".into(), title: "Signature".into(), status, measured: vec!["PCR8".into()], changes: c, notes }
+    Layer { id: "signature".into(), title: "Signature".into(), status, measured: vec!["PCR8".into()], changes: c, notes, consequence_only: false }
 }
 
 fn ramdisk_layers(ia: &Image, ib: &Image, skip_a: u32, skip_b: u32) -> Vec<Layer> {
@@ -455,7 +472,7 @@ fn ramdisk_layers(ia: &Image, ib: &Image, skip_a: u32, skip_b: u32) -> Vec<Layer
         let (Some(x), Some(y)) = (x, y) else {
             let status = if x.is_some() { LayerStatus::OnlyA } else { LayerStatus::OnlyB };
             for suffix in ["compression", "archive"] {
-                out.push(Layer { id: format!("ramdisk-{index}-{suffix}"), title: format!("{label} {suffix}"), status, measured: pcrs.iter().map(|s| (*s).to_owned()).collect(), changes: Vec::new(), notes: Vec::new() });
+                out.push(Layer { id: format!("ramdisk-{index}-{suffix}"), title: format!("{label} {suffix}"), status, measured: pcrs.iter().map(|s| (*s).to_owned()).collect(), changes: Vec::new(), notes: Vec::new(), consequence_only: false });
             }
             continue;
         };
@@ -494,7 +511,7 @@ fn ramdisk_layers(ia: &Image, ib: &Image, skip_a: u32, skip_b: u32) -> Vec<Layer
             (Some(a), Some(b)) => a != b,
             _ => mx.len != my.len || !same_archive,
         };
-        if compressed_differ && c.is_empty() && fx == fy && !fx.starts_with("cpio") {
+        if compressed_differ && same_archive && c.is_empty() && fx == fy && !fx.starts_with("cpio") {
             c.push(change("compressed bytes", format!("{} bytes", mx.len), format!("{} bytes", my.len)));
         }
         let mut notes = Vec::new();

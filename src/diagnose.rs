@@ -55,10 +55,15 @@ const PRIORITY: &[&str] = &[
 fn items(report: &Report) -> Vec<Item> {
     let mut out = Vec::new();
     for layer in &report.layers {
-        if layer.status == LayerStatus::Equal || layer.status == LayerStatus::Absent || layer.id.ends_with("-archive") {
+        if layer.status == LayerStatus::Equal || layer.status == LayerStatus::Absent || layer.consequence_only || layer.id.ends_with("-archive") {
             continue;
         }
-        out.push(Item { key: format!("layer:{}", layer.id), anchor: format!("layer:{}", layer.id), label: format!("{} differs", layer.title) });
+        let what = match layer.status {
+            LayerStatus::OnlyA => "only in A".to_owned(),
+            LayerStatus::OnlyB => "only in B".to_owned(),
+            _ => format!("differs ({})", layer.changes.iter().map(|c| c.field.as_str()).collect::<Vec<_>>().join(", ")),
+        };
+        out.push(Item { key: format!("layer:{}", layer.id), anchor: format!("layer:{}", layer.id), label: format!("{} {what}", layer.title) });
     }
     let e = &report.entries;
     for c in &e.changed {
@@ -127,7 +132,14 @@ pub fn diagnose(report: &Report) -> (Vec<Cause>, Vec<String>) {
     let n_changed = e.changed.len();
 
     // EIF layers.
-    let meta: Vec<Item> = ["layer:metadata", "layer:header"].iter().filter_map(|k| by_key(k)).collect();
+    // The header counts as metadata when only unmeasured bookkeeping fields moved.
+    let header_bookkeeping = report.layers.iter().any(|l| {
+        l.id == "header" && l.changes.iter().all(|c| matches!(c.field.as_str(), "crc32" | "crc ok" | "file size" | "default_mem" | "default_cpus"))
+    });
+    let mut meta: Vec<Item> = by_key("layer:metadata").into_iter().collect();
+    if header_bookkeeping {
+        meta.extend(by_key("layer:header"));
+    }
     if !meta.is_empty() {
         let only = report.verdict.kind == VerdictKind::MeasurementsEqual;
         add(&mut rules, 
@@ -138,8 +150,17 @@ pub fn diagnose(report: &Report) -> (Vec<Cause>, Vec<String>) {
             meta,
         );
     }
-    add(&mut rules, "signature", "The signature section or signing certificate differs (PCR8)".into(), Confidence::High,
-        "Sign both builds with the same certificate (PCR8 is the certificate's hash); signature bytes themselves are randomised and not measured.", layer_items("layer:signature"));
+    let mut signature = layer_items("layer:signature");
+    let signed_on_one_side = report.layers.iter().any(|l| l.id == "signature" && matches!(l.status, LayerStatus::OnlyA | LayerStatus::OnlyB));
+    if signed_on_one_side {
+        // The extra section also changes the section count and layout.
+        signature.extend(by_key("layer:sections"));
+        if !header_bookkeeping {
+            signature.extend(by_key("layer:header"));
+        }
+    }
+    add(&mut rules, "signature", if signed_on_one_side { "Only one image is signed (PCR8 differs)".into() } else { "The signature section or signing certificate differs (PCR8)".into() }, Confidence::High,
+        "Sign both builds with the same certificate (PCR8 is the certificate's hash); signature bytes themselves are randomised and not measured.", signature);
     add(&mut rules, "kernel", "The kernel differs".into(), Confidence::High,
         "Pin the kernel / base image (StageX digests, nitro-cli blob versions); commit the generated Containerfile.", layer_items("layer:kernel"));
     add(&mut rules, "cmdline", "The kernel command line differs".into(), Confidence::High, "Pin the kernel command line.", layer_items("layer:cmdline"));
@@ -239,7 +260,7 @@ pub fn diagnose(report: &Report) -> (Vec<Cause>, Vec<String>) {
         v
     };
     let mut deps = path_items(&is_package_db);
-    deps.extend(signal_items("version-change"));
+    deps.extend(signal_items("version-change").into_iter().filter(|i| !is_provenance(i.anchor.trim_start_matches("entry:"))));
     deps.sort_by(|x, y| x.key.cmp(&y.key));
     deps.dedup_by(|x, y| x.key == y.key);
     add(&mut rules, "unpinned-dependencies", "Installed package versions or libraries differ".into(), Confidence::High,

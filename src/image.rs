@@ -16,7 +16,7 @@ use sha2::{Digest, Sha384};
 use crate::compare::entries::{normalise_path, EntryView};
 use crate::diagnostics::Diagnostic;
 use crate::formats::bytes::escape_bytes;
-use crate::formats::compression::{sniff, Sniffed};
+use crate::formats::compression::sniff;
 use crate::formats::eif::{read_eif, EifError, EifModel, SectionKind};
 use crate::formats::pcrs::PcrValue;
 use crate::formats::ramdisk::{self, Ramdisk};

@@ -3,7 +3,11 @@
 //! The library is the pure core (see ARCHITECTURE.md): it sees bytes through [`source::ByteSource`]
 //! and returns data. The app, worker and CLI binaries are thin shells over it.
 
+pub mod analyze;
+#[cfg(not(target_arch = "wasm32"))]
+pub mod cli;
 pub mod compare;
+pub mod contents;
 pub mod diagnose;
 pub mod diagnostics;
 pub mod diff;

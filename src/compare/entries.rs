@@ -189,7 +189,10 @@ fn field_changes(a: &EntryView, b: &EntryView, both_measured: bool, split_moves:
     if a.gid != b.gid {
         push("gid", a.gid.to_string(), b.gid.to_string());
     }
-    if a.nlink != b.nlink {
+    // A directory's link count is derived from its subdirectories by the filesystem that
+    // unpacks it; the kernel does not store it. Only regular files' nlink (hard links) counts.
+    let is_dir = |m: u32| m & S_IFMT == 0o040000;
+    if a.nlink != b.nlink && !(is_dir(a.mode) && is_dir(b.mode)) {
         push("nlink", a.nlink.to_string(), b.nlink.to_string());
     }
     if a.mtime != b.mtime {

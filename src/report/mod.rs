@@ -140,6 +140,10 @@ pub struct Layer {
     pub measured: Vec<String>,
     pub changes: Vec<FieldChange>,
     pub notes: Vec<String>,
+    /// True when the layer differs only as a consequence of differences elsewhere (the CRC and
+    /// file size; section hashes whose contents are compared in their own layers).
+    #[serde(default)]
+    pub consequence_only: bool,
 }
 
 /// A named field with its two values rendered as text.
