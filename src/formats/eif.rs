@@ -299,25 +299,18 @@ pub fn parse_header(data: &[u8]) -> Result<EifHeader, EifError> {
             format!("expected 2e656966 (\".eif\"), found {}", to_hex(&data[..4])),
         ));
     }
-    let mut c = Cursor::new(data, 0);
-    let too_short = |t: super::bytes::Truncated| {
-        EifError::new(
+    if (data.len() as u64) < HEADER_LEN {
+        return Err(EifError::new(
             EifErrorKind::TooShort,
             0,
             "eif header",
-            format!("needs {HEADER_LEN} bytes, the input has {} ({} at {:#x} missing)", data.len(), t.what, t.offset),
-        )
-    };
-    if (data.len() as u64) < HEADER_LEN {
-        // Report the first field that does not fit, for the message.
-        let missing = Cursor::new(data, 0).bytes(data.len() + 1, "header").err();
-        return Err(too_short(missing.unwrap_or(super::bytes::Truncated {
-            offset: 0,
-            what: "header",
-            needed: HEADER_LEN,
-            available: data.len() as u64,
-        })));
+            format!("needs {HEADER_LEN} bytes, the input has {}", data.len()),
+        ));
     }
+    let mut c = Cursor::new(data, 0);
+    let too_short = |t: super::bytes::Truncated| {
+        EifError::new(EifErrorKind::TooShort, t.offset, t.what, format!("needs {} bytes, only {} remain", t.needed, t.available))
+    };
     let magic = c.array::<4>("magic").map_err(too_short)?;
     let version = c.u16_be("version").map_err(too_short)?;
     if !(2..=4).contains(&version) {
@@ -454,7 +447,7 @@ pub fn read_eif(src: &dyn ByteSource) -> Result<EifModel, EifError> {
     if let Some(sig) = &signature {
         measurements.set_pcr8(&sig.certificate_der, sig.section_index);
     }
-    diagnostics.extend(measurements.diagnostics(&sections));
+    diagnostics.extend(measurements.diagnostics());
 
     Ok(EifModel { file_size, header, sections, walk, crc, measurements, kernel, metadata, signature, diagnostics })
 }
@@ -569,7 +562,7 @@ fn layout_diagnostics(header: &EifHeader, sections: &[Section], file_size: u64, 
         let start = s.header_offset;
         let name = |s: &Section| format!("section {} ({})", s.index, s.kind.name().to_lowercase());
         if start > prev_end {
-            let after = prev.map_or("the eif header".to_string(), |p| name(p));
+            let after = prev.map_or("the eif header".to_string(), name);
             out.push(Diagnostic::warning(
                 CONTEXT,
                 Some(prev_end),

@@ -89,7 +89,7 @@ impl Measurements {
         self.pcr8 = Some(Pcr::new("PCR8", pcr_of_bytes(certificate_der), vec![section_index]));
     }
     /// The notes as diagnostics.
-    pub fn diagnostics(&self, _sections: &[Section]) -> Vec<Diagnostic> {
+    pub fn diagnostics(&self) -> Vec<Diagnostic> {
         self.notes
             .iter()
             .map(|note| {
