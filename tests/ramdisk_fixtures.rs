@@ -332,7 +332,7 @@ fn specs() -> Vec<Spec> {
 }
 
 fn pad4(out: &mut Vec<u8>) {
-    while out.len() % 4 != 0 {
+    while !out.len().is_multiple_of(4) {
         out.push(0);
     }
 }
@@ -607,4 +607,26 @@ fn fetch_entries_returns_contents_and_link_group_data() {
     assert_eq!(rd.entries[2].data.as_deref(), Some(&b"shared data"[..]));
     let got = fetch_entries(&SliceSource(&archive), 0, archive.len() as u64, &limits, &[2, 1], 1 << 20).unwrap();
     assert_eq!(got, vec![(2, b"shared data".to_vec()), (1, b"o".to_vec())]);
+}
+
+#[test]
+fn mutated_and_truncated_inputs_never_panic() {
+    let limits = Limits { max_decompressed_bytes: 1 << 20, ..Limits::default() };
+    let raw = gunzip(CUSTOMER_A);
+    for cut in 0..raw.len() {
+        let rd = parse_ramdisk_bytes(&raw[..cut], &limits);
+        if cut < raw.len() - 512 {
+            assert!(rd.error.is_some() || rd.garbage_offset.is_some() || cut == 0, "cut {cut}");
+        }
+    }
+    for (input, step) in [(&raw[..], 3), (CUSTOMER_A, 1), (CUSTOMER_A_XZ, 5), (CUSTOMER_A_ZST, 5)] {
+        for i in (0..input.len()).step_by(step) {
+            for flip in [0x01u8, 0x80, 0xff] {
+                let mut m = input.to_vec();
+                m[i] ^= flip;
+                let rd = parse_ramdisk_bytes(&m, &limits);
+                assert!(rd.entries.len() <= 80);
+            }
+        }
+    }
 }

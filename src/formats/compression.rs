@@ -476,18 +476,26 @@ fn decode_gzip(win: &mut Window<'_>, offset: u64, meter: &mut Meter<'_>) -> Resu
             crc.update(piece);
             meter.push(piece)?;
         }
+        let stalled = res.bytes_consumed == 0 && res.bytes_written == 0;
         match res.status {
             Ok(MZStatus::StreamEnd) => break,
             Ok(_) => {
                 if at_end && res.bytes_written == 0 {
                     return Err(truncated_deflate(offset, pos, meter.produced));
                 }
+                if stalled {
+                    return Err(CompressionError::new(
+                        pos,
+                        CompressionErrorKind::Corrupt,
+                        format!("gzip member at {offset:#x}: inflate made no progress at {pos:#x}"),
+                    ));
+                }
             }
             Err(MZError::Buf) => {
                 if at_end {
                     return Err(truncated_deflate(offset, pos, meter.produced));
                 }
-                if res.bytes_consumed == 0 && res.bytes_written == 0 {
+                if stalled {
                     return Err(CompressionError::new(
                         pos,
                         CompressionErrorKind::Corrupt,

@@ -269,6 +269,17 @@ struct Capture {
     missing: Vec<(u64, u64)>,
 }
 
+/// What a capture parser collected (see [`CpioParser::finish_capture`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Captured {
+    /// Data per wanted entry index.
+    pub data: BTreeMap<u64, Vec<u8>>,
+    /// (wanted entry, entry holding its link group's data) pairs whose data streamed past
+    /// before it was known to be needed: fetch the holders in another pass.
+    pub missing: Vec<(u64, u64)>,
+    pub error: Option<CpioError>,
+}
+
 /// Push parser over a decompressed cpio stream.
 pub struct CpioParser {
     limits: Limits,
@@ -416,7 +427,7 @@ impl CpioParser {
 
     /// Finish a capture parser: the captured data per wanted index, the (wanted, holder) pairs
     /// whose group data streamed past before it was known to be needed, and the error if any.
-    pub fn finish_capture(mut self) -> (BTreeMap<u64, Vec<u8>>, Vec<(u64, u64)>, Option<CpioError>) {
+    pub fn finish_capture(mut self) -> Captured {
         let mut error = self.failed.take();
         if error.is_none() {
             error = self.check_end();
@@ -425,8 +436,8 @@ impl CpioParser {
             self.resolve_links();
         }
         match self.capture.take() {
-            Some(c) => (c.results, c.missing, error),
-            None => (BTreeMap::new(), Vec::new(), error),
+            Some(c) => Captured { data: c.results, missing: c.missing, error },
+            None => Captured { data: BTreeMap::new(), missing: Vec::new(), error },
         }
     }
 

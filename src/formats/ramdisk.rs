@@ -127,9 +127,9 @@ pub struct Ramdisk {
 
 impl Ramdisk {
     /// The model, or the error with the partial model beside it.
-    pub fn into_result(self) -> Result<Ramdisk, (Ramdisk, RamdiskError)> {
+    pub fn into_result(self) -> Result<Ramdisk, Box<(Ramdisk, RamdiskError)>> {
         match self.error.clone() {
-            Some(e) => Err((self, e)),
+            Some(e) => Err(Box::new((self, e))),
             None => Ok(self),
         }
     }
@@ -225,7 +225,8 @@ pub fn fetch_entries(
 ) -> Result<Vec<(u64, Vec<u8>)>, RamdiskError> {
     let mut parser = CpioParser::for_capture(limits, wanted, max_bytes_each);
     let walked = walk(src, offset, len, limits, &mut parser);
-    let (mut results, missing, cpio_error) = parser.finish_capture();
+    let captured = parser.finish_capture();
+    let (mut results, missing, cpio_error) = (captured.data, captured.missing, captured.error);
     if let Some(e) = walked.error.or(cpio_error.map(RamdiskError::from)) {
         return Err(e);
     }
@@ -234,7 +235,8 @@ pub fn fetch_entries(
         let holders: Vec<u64> = missing.iter().map(|(_, h)| *h).collect();
         let mut parser = CpioParser::for_capture(limits, &holders, max_bytes_each);
         let walked = walk(src, offset, len, limits, &mut parser);
-        let (held, _, cpio_error) = parser.finish_capture();
+        let captured = parser.finish_capture();
+        let (held, cpio_error) = (captured.data, captured.error);
         if let Some(e) = walked.error.or(cpio_error.map(RamdiskError::from)) {
             return Err(e);
         }
