@@ -1,0 +1,220 @@
+//! The comparison engine over the fixture pairs: planted differences from
+//! `expected-diffs.json`, verdicts, PCR lists, sections that differ and sensible top causes.
+//! Inputs are embedded with `include_bytes!` so the same checks run on wasm32.
+
+use eifscope::analyze::{compare, sections_differ, Input};
+use eifscope::formats::ramdisk::SliceSource;
+use eifscope::limits::Limits;
+use eifscope::report::{Report, VerdictKind};
+use serde_json::Value;
+
+pub fn fixture(name: &str) -> &'static [u8] {
+    match name {
+        "basic-a.eif" => include_bytes!("fixtures/basic-a.eif"),
+        "basic-b.eif" => include_bytes!("fixtures/basic-b.eif"),
+        "nogz-a.eif" => include_bytes!("fixtures/nogz-a.eif"),
+        "nogz-b.eif" => include_bytes!("fixtures/nogz-b.eif"),
+        "single-a.eif" => include_bytes!("fixtures/single-a.eif"),
+        "single-b.eif" => include_bytes!("fixtures/single-b.eif"),
+        "multi.eif" => include_bytes!("fixtures/multi.eif"),
+        "signed.eif" => include_bytes!("fixtures/signed.eif"),
+        "meta-a.eif" => include_bytes!("fixtures/meta-a.eif"),
+        "meta-b.eif" => include_bytes!("fixtures/meta-b.eif"),
+        "basic-customer-a.cpio.gz" => include_bytes!("fixtures/basic-customer-a.cpio.gz"),
+        "basic-customer-b.cpio.gz" => include_bytes!("fixtures/basic-customer-b.cpio.gz"),
+        "single-a.pcrs" => include_bytes!("fixtures/single-a.pcrs"),
+        "single-b.pcrs" => include_bytes!("fixtures/single-b.pcrs"),
+        other => panic!("unknown fixture {other}"),
+    }
+}
+
+pub fn diff_with(a: &str, b: &str, pcrs_a: Option<&str>) -> Report {
+    let (sa, sb) = (SliceSource(fixture(a)), SliceSource(fixture(b)));
+    let ia = Input { name: a.into(), source: &sa, pcr_file: pcrs_a.map(|p| (p.to_owned(), fixture(p).to_vec())) };
+    let ib = Input { name: b.into(), source: &sb, pcr_file: None };
+    compare(&ia, &ib, &Limits::default()).expect("fixtures compare")
+}
+
+pub fn diff(a: &str, b: &str) -> Report {
+    diff_with(a, b, None)
+}
+
+fn expected() -> Value {
+    serde_json::from_slice(include_bytes!("fixtures/expected-diffs.json")).unwrap()
+}
+
+fn sorted(mut v: Vec<String>) -> Vec<String> {
+    v.sort();
+    v
+}
+
+fn strings(v: &Value) -> Vec<String> {
+    sorted(v.as_array().unwrap().iter().map(|s| s.as_str().unwrap().to_owned()).collect())
+}
+
+/// Checks one pair of `expected-diffs.json` against the report.
+pub fn check_pair(pair: &str) {
+    let exp = &expected()["pairs"][pair];
+    let files = exp["files"].as_array().unwrap();
+    let r = diff(files[0].as_str().unwrap(), files[1].as_str().unwrap());
+    assert_eq!(sorted(r.verdict.pcrs_differ.clone()), strings(&exp["pcrs_differ"]), "{pair}: pcrs");
+    let kind = if exp["pcrs_differ"].as_array().unwrap().is_empty() { VerdictKind::MeasurementsEqual } else { VerdictKind::MeasurementsDiffer };
+    assert_eq!(r.verdict.kind, kind, "{pair}: verdict");
+    assert_eq!(sorted(sections_differ(&r)), strings(&exp["sections_differ"]), "{pair}: sections");
+    let e = &r.entries;
+    assert_eq!(sorted(e.changed.iter().map(|c| c.path.clone()).collect()), strings(&exp["changed_paths"]), "{pair}: changed");
+    assert_eq!(sorted(e.added.iter().map(|c| c.path.clone()).collect()), strings(&exp["added_paths"]), "{pair}: added");
+    assert_eq!(sorted(e.removed.iter().map(|c| c.path.clone()).collect()), strings(&exp["removed_paths"]), "{pair}: removed");
+    assert!(e.moved.is_empty(), "{pair}: nothing moved");
+    assert_eq!(e.notes.iter().any(|n| n.id == "entry-order"), exp["order_changed"].as_bool().unwrap(), "{pair}: order");
+    for (path, fields) in exp["changed_fields"].as_object().unwrap() {
+        let c = e.changed.iter().find(|c| &c.path == path).unwrap();
+        let names: Vec<&String> = fields.as_object().unwrap().keys().collect();
+        assert_eq!(c.fields.iter().collect::<Vec<_>>(), names, "{pair}: {path} fields");
+        for (field, values) in fields.as_object().unwrap() {
+            let (va, vb) = (&values[0], &values[1]);
+            match field.as_str() {
+                "content" => {
+                    // Values are JSON-quoted file contents: the text diff must carry them.
+                    let (ta, tb): (String, String) = (serde_json::from_str(va.as_str().unwrap()).unwrap(), serde_json::from_str(vb.as_str().unwrap()).unwrap());
+                    let hunks = &c.content.as_ref().expect("content diff")["root"]["payload"]["text"]["hunks"];
+                    let lines = hunks.as_array().unwrap().iter().flat_map(|h| h["lines"].as_array().unwrap().iter());
+                    let (mut old, mut new) = (String::new(), String::new());
+                    for l in lines {
+                        let text = l["text"].as_str().unwrap();
+                        match l["tag"].as_str().unwrap() {
+                            "context" => {
+                                old += text;
+                                old += "\n";
+                                new += text;
+                                new += "\n";
+                            }
+                            "removed" => {
+                                old += text;
+                                old += "\n";
+                            }
+                            "added" => {
+                                new += text;
+                                new += "\n";
+                            }
+                            t => panic!("tag {t}"),
+                        }
+                    }
+                    assert_eq!((old, new), (ta, tb), "{pair}: {path} content");
+                }
+                _ => {
+                    let ch = c.changes.iter().find(|x| &x.field == field).unwrap();
+                    let show = |v: &Value| v.as_str().map(str::to_owned).unwrap_or_else(|| v.to_string());
+                    assert_eq!((ch.a.clone(), ch.b.clone()), (show(va), show(vb)), "{pair}: {path} {field}");
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn basic_pair_reproduces_planted_differences() {
+    check_pair("basic");
+    let r = diff("basic-a.eif", "basic-b.eif");
+    assert_eq!(r.first_divergence.as_deref(), Some("ramdisk-1-archive"));
+    let ids: Vec<&str> = r.causes.iter().map(|c| c.id.as_str()).collect();
+    for id in ["different-source", "file-permissions", "file-timestamps"] {
+        assert!(ids.contains(&id), "{id} in {ids:?}");
+    }
+    assert_eq!(ids[0], "different-source");
+    assert!(r.unexplained.is_empty(), "{:?}", r.unexplained);
+}
+
+#[test]
+fn nogz_pair_reproduces_planted_differences() {
+    check_pair("nogz");
+}
+
+#[test]
+fn single_pair_reproduces_planted_differences() {
+    check_pair("single");
+    let r = diff("single-a.eif", "single-b.eif");
+    assert_eq!(r.causes[0].id, "different-source");
+    let pcr2 = r.measurements.iter().find(|m| m.pcr == "PCR2").unwrap();
+    assert!(pcr2.note.as_deref().unwrap().contains("single-ramdisk"));
+}
+
+#[test]
+fn meta_pair_has_same_measurements() {
+    check_pair("meta");
+    let r = diff("meta-a.eif", "meta-b.eif");
+    assert_eq!(r.verdict.headline, "Same measurements, different bytes: every PCR matches");
+    assert_eq!(r.causes[0].id, "unmeasured-metadata");
+    let meta = r.layers.iter().find(|l| l.id == "metadata").unwrap();
+    assert_eq!(meta.changes.len(), 1);
+    assert_eq!(meta.changes[0].field, "BuildMetadata.BuildTime");
+    assert_eq!(meta.changes[0].a, "\"2024-03-01T09:00:00+00:00\"");
+    let header = r.layers.iter().find(|l| l.id == "header").unwrap();
+    let crc = header.changes.iter().find(|c| c.field == "crc32").unwrap();
+    assert_eq!((crc.a.as_str(), crc.b.as_str()), ("0x93028cb7", "0xca8e1a9a"));
+    assert!(r.unexplained.is_empty(), "{:?}", r.unexplained);
+}
+
+#[test]
+fn identical_inputs() {
+    let r = diff("basic-a.eif", "basic-a.eif");
+    assert_eq!(r.verdict.kind, VerdictKind::Identical);
+    assert!(r.causes.is_empty());
+    assert!(r.first_divergence.is_none());
+}
+
+#[test]
+fn multi_split_is_not_everything_changed() {
+    let r = diff("basic-a.eif", "multi.eif");
+    assert_eq!(r.verdict.pcrs_differ, ["PCR0", "PCR2"]);
+    assert!(r.entries.changed.is_empty(), "{:?}", r.entries.changed);
+    assert!(r.entries.added.is_empty() && r.entries.removed.is_empty());
+    assert!(r.entries.notes.iter().any(|n| n.id == "split-differs"));
+    assert_eq!(r.first_divergence.as_deref(), Some("header"), "num_sections differs");
+}
+
+#[test]
+fn signed_vs_unsigned_moves_pcr8_only() {
+    let r = diff("basic-a.eif", "signed.eif");
+    assert_eq!(r.verdict.pcrs_differ, ["PCR8"]);
+    assert_eq!(r.causes[0].id, "signature");
+    let sig = r.layers.iter().find(|l| l.id == "signature").unwrap();
+    assert_eq!(sig.status, eifscope::report::LayerStatus::OnlyB);
+    assert!(r.unexplained.is_empty(), "{:?}", r.unexplained);
+}
+
+#[test]
+fn compression_only_difference() {
+    let r = diff("basic-a.eif", "nogz-a.eif");
+    assert_eq!(r.verdict.pcrs_differ, ["PCR0", "PCR1", "PCR2"]);
+    assert!(r.entries.changed.is_empty() && r.entries.added.is_empty() && r.entries.removed.is_empty());
+    assert_eq!(r.causes[0].id, "compression");
+    let comp = r.layers.iter().find(|l| l.id == "ramdisk-1-compression").unwrap();
+    assert_eq!(comp.changes[0].field, "format");
+    assert!(comp.notes.iter().any(|n| n == "cpio identical, compressed bytes differ"));
+}
+
+#[test]
+fn eif_against_its_own_rootfs_archive() {
+    let r = diff("basic-a.eif", "basic-customer-a.cpio.gz");
+    assert_eq!(r.verdict.kind, VerdictKind::ContentsDiffer);
+    assert!(r.entries.changed.is_empty() && r.entries.added.is_empty() && r.entries.removed.is_empty(), "{:?}", r.entries);
+    assert!(r.entries.notes.iter().any(|n| n.id == "bare-ramdisk"));
+    let comp = r.layers.iter().find(|l| l.id == "ramdisk-1-compression").unwrap();
+    assert_eq!(comp.status, eifscope::report::LayerStatus::Equal);
+    let r = diff("basic-a.eif", "basic-customer-b.cpio.gz");
+    let mut changed: Vec<&str> = r.entries.changed.iter().map(|c| c.path.as_str()).collect();
+    changed.sort();
+    assert_eq!(changed, ["rootfs/etc/app.conf", "rootfs/usr/bin/hello", "rootfs/usr/local/bin/start.sh"]);
+    assert_eq!(r.entries.added[0].path, "rootfs/etc/added.txt");
+}
+
+#[test]
+fn pcr_file_is_checked() {
+    let r = diff_with("single-a.eif", "single-b.eif", Some("single-a.pcrs"));
+    assert_eq!(r.pcr_files.len(), 1);
+    assert!(r.pcr_files[0].matches);
+    assert_eq!(r.pcr_files[0].format, "stagex_text");
+    let r = diff_with("single-b.eif", "single-a.eif", Some("single-a.pcrs"));
+    assert!(!r.pcr_files[0].matches);
+}
