@@ -410,3 +410,12 @@ fn wrong_kind_pairs_say_so() {
     assert_eq!(d.root.comments[0], "a looks like gzip, b like other: compared without a format comparator");
     assert_eq!(d.root.kind, ComparatorKind::Binary);
 }
+
+/// The whole report model for a nested tar.gz pair, as a presenter would receive it.
+#[cfg(not(target_arch = "wasm32"))]
+#[test]
+fn snapshot_nested_tar_gz_model() {
+    let (a, b) = (gzip(fixture!("generated/app-a.tar")), gzip(fixture!("generated/app-b.tar")));
+    let d = check("app.tar.gz", &a, &b);
+    insta::assert_json_snapshot!("nested_tar_gz", d);
+}
