@@ -142,15 +142,23 @@ fn field_changes(a: &ArchiveEntry, b: &ArchiveEntry) -> Vec<FieldChange> {
 const TIME_FIELDS: [&str; 2] = ["mtime", "dos_time"];
 const OWNER_FIELDS: [&str; 4] = ["uid", "gid", "user", "group"];
 
-/// Materialises a member's bytes (inflating when needed) within the context's allowance.
-fn content<'a>(ctx: &mut Ctx<'_>, data: &MemberData<'a>, notes: &mut Vec<String>, side: &str, name: &[u8]) -> Cow<'a, [u8]> {
+/// Materialises a member's bytes (inflating when needed) within the context's allowance;
+/// the flag is false when the output was cut or the stream was bad.
+fn content<'a>(
+    ctx: &mut Ctx<'_>,
+    data: &MemberData<'a>,
+    notes: &mut Vec<String>,
+    side: &str,
+    name: &[u8],
+) -> (Cow<'a, [u8]>, bool) {
     match data {
-        MemberData::Plain(d) | MemberData::Opaque(d) => Cow::Borrowed(d),
+        MemberData::Plain(d) | MemberData::Opaque(d) => (Cow::Borrowed(d), true),
         MemberData::Deflated(raw, expected) => {
             // never more than the declared size (+1 to notice a lie) or the allowance
             let limit = ctx.decompress_allowance().min(expected.saturating_add(1));
             let (out, note) = super::gzip::inflate(raw, 0, limit);
             ctx.decompressed_total += out.len() as u64;
+            let complete = note.is_none() && out.len() as u64 == *expected;
             if let Some(n) = note {
                 notes.push(format!("{side}: {}: {n}", escape_bytes(name)));
             } else if out.len() as u64 != *expected {
@@ -160,7 +168,7 @@ fn content<'a>(ctx: &mut Ctx<'_>, data: &MemberData<'a>, notes: &mut Vec<String>
                     out.len()
                 ));
             }
-            Cow::Owned(out)
+            (Cow::Owned(out), complete)
         }
     }
 }
@@ -236,12 +244,18 @@ pub fn compare_listings(
         };
         let mb = &lb.members[ib];
         let fields = field_changes(&ma.meta, &mb.meta);
-        let content_differs = match same_raw(&ma.data, &mb.data) {
-            Some(same) => !same,
+        let (content_differs, mut contents) = match same_raw(&ma.data, &mb.data) {
+            Some(same) => (!same, None),
             None => {
-                let ca = content(ctx, &ma.data, &mut notes, "a", &ma.meta.name);
-                let cb = content(ctx, &mb.data, &mut notes, "b", &mb.meta.name);
-                ca != cb
+                let (ca, ok_a) = content(ctx, &ma.data, &mut notes, "a", &ma.meta.name);
+                let (cb, ok_b) = content(ctx, &mb.data, &mut notes, "b", &mb.meta.name);
+                if ok_a && ok_b {
+                    (ca != cb, Some((ca, cb)))
+                } else {
+                    // cut or broken streams: equal prefixes prove nothing, so trust the raw bytes
+                    notes.push(format!("{}: contents not fully decompressed; counted as differing", escape_bytes(&ma.meta.name)));
+                    (true, Some((ca, cb)))
+                }
             }
         };
         if fields.is_empty() && !content_differs {
@@ -269,8 +283,13 @@ pub fn compare_listings(
         }
         if content_differs {
             if node.children.len() < ctx.opts.max_children {
-                let ca = content(ctx, &ma.data, &mut notes, "a", &ma.meta.name);
-                let cb = content(ctx, &mb.data, &mut notes, "b", &mb.meta.name);
+                let (ca, cb) = match contents.take() {
+                    Some(pair) => pair,
+                    None => (
+                        content(ctx, &ma.data, &mut notes, "a", &ma.meta.name).0,
+                        content(ctx, &mb.data, &mut notes, "b", &mb.meta.name).0,
+                    ),
+                };
                 let child = compare_node(ctx, &ma.meta.name, label.clone(), &ca, &cb, depth + 1);
                 node.children.push(child);
             } else {

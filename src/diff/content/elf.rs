@@ -63,11 +63,13 @@ pub struct ElfDiff {
     pub omitted_symbols: u64,
 }
 
+/// (section name, occurrence of that name) -> (summary, data kept for string sections)
+type Sections = BTreeMap<(Vec<u8>, u32), (SectionInfo, Option<Vec<u8>>)>;
+
 struct Parsed {
     header: ElfHeader,
     build_id: Option<String>,
-    /// (name, occurrence) -> (info, data for string sections)
-    sections: BTreeMap<(Vec<u8>, u32), (SectionInfo, Option<Vec<u8>>)>,
+    sections: Sections,
     order: Vec<(Vec<u8>, u32)>,
     symbols: BTreeSet<Vec<u8>>,
 }

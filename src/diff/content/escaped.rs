@@ -52,20 +52,6 @@ pub fn unescape(text: &str) -> Result<Vec<u8>, String> {
     Ok(out)
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn unescape_inverts_escape_bytes() {
-        for input in [&b"etc/passwd"[..], b"a\xffb\\xff", "x\u{202e}y\ttab".as_bytes(), b"<script>\x00"] {
-            assert_eq!(unescape(&escape_bytes(input)).unwrap(), input);
-        }
-        assert!(unescape("\\q").is_err());
-        assert!(unescape("\\x4").is_err());
-    }
-}
-
 /// The same for `Option<Vec<u8>>` (`null` when absent).
 pub mod option {
     use serde::{Deserialize, Deserializer, Serializer};
@@ -81,5 +67,19 @@ pub mod option {
         Option::<String>::deserialize(deserializer)?
             .map(|t| super::unescape(&t).map_err(serde::de::Error::custom))
             .transpose()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unescape_inverts_escape_bytes() {
+        for input in [&b"etc/passwd"[..], b"a\xffb\\xff", "x\u{202e}y\ttab".as_bytes(), b"<script>\x00"] {
+            assert_eq!(unescape(&escape_bytes(input)).unwrap(), input);
+        }
+        assert!(unescape("\\q").is_err());
+        assert!(unescape("\\x4").is_err());
     }
 }

@@ -174,7 +174,9 @@ pub fn compare(ctx: &mut Ctx<'_>, name: &[u8], title: &str, a: &[u8], b: &[u8], 
             explains,
         );
     }
-    let stream = |d: &[u8], h: &GzipHeader| d.get(usize::try_from(h.header_len).unwrap_or(usize::MAX)..).unwrap_or(&[]).to_vec();
+    fn stream<'d>(d: &'d [u8], h: &GzipHeader) -> &'d [u8] {
+        d.get(usize::try_from(h.header_len).unwrap_or(usize::MAX)..).unwrap_or(&[])
+    }
     if header_only && stream(a, &ha) != stream(b, &hb) {
         node.comments
             .push("same decompressed content but different compressed streams (compressor, version or level)".to_string());

@@ -40,6 +40,9 @@ pub fn looks_like_json(name: &[u8], text: &str) -> bool {
 }
 
 pub fn compare(ctx: &mut Ctx<'_>, name: &[u8], title: &str, a: &str, b: &str) -> Result<DiffNode, String> {
+    if let Some(reason) = too_big_for_line_diff(a, b) {
+        return Err(reason);
+    }
     let va: Value = serde_json::from_str(a).map_err(|e| format!("a is not valid JSON ({e})"))?;
     let vb: Value = serde_json::from_str(b).map_err(|e| format!("b is not valid JSON ({e})"))?;
     let pa = serde_json::to_string_pretty(&va).map_err(|e| e.to_string())? + "\n";

@@ -410,3 +410,35 @@ fn wrong_kind_pairs_say_so() {
     assert_eq!(d.root.comments[0], "a looks like gzip, b like other: compared without a format comparator");
     assert_eq!(d.root.kind, ComparatorKind::Binary);
 }
+
+/// The whole report model for a nested tar.gz pair, as a presenter would receive it.
+#[cfg(not(target_arch = "wasm32"))]
+#[test]
+fn snapshot_nested_tar_gz_model() {
+    let (a, b) = (gzip(fixture!("generated/app-a.tar")), gzip(fixture!("generated/app-b.tar")));
+    let d = check("app.tar.gz", &a, &b);
+    insta::assert_json_snapshot!("nested_tar_gz", d);
+}
+
+#[test]
+fn huge_inputs_stay_bounded_with_exact_counts() {
+    // 4 MiB where every byte differs: one region, 256 rows shown, the rest counted
+    let a = vec![0u8; 4 << 20];
+    let b = vec![1u8; 4 << 20];
+    let d = check("blob.bin", &a, &b);
+    let Payload::Binary(bin) = &d.root.payload else { panic!() };
+    assert_eq!((bin.differing_rows, bin.differing_bytes), (1 << 18, 4 << 20));
+    assert_eq!(bin.regions.len(), 1);
+    assert_eq!(bin.regions[0].rows.len(), 256);
+    assert_eq!((bin.omitted_rows, bin.omitted_regions), ((1 << 18) - 256, 0));
+
+    // two unrelated 50 000-line texts: the line diff would be quadratic, so it is skipped
+    let a: String = (0..50_000).map(|i| format!("a{i}\n")).collect();
+    let b: String = (0..50_000).map(|i| format!("b{i}\n")).collect();
+    let d = check("log.txt", a.as_bytes(), b.as_bytes());
+    assert_eq!(d.root.kind, ComparatorKind::Binary);
+    assert_eq!(
+        d.root.comments[0],
+        "fell back to binary: line diff skipped: estimated cost 10000000000 (100000 distinct changed lines) exceeds 200000000"
+    );
+}
