@@ -7,3 +7,8 @@ pub mod diagnostics;
 pub mod formats;
 pub mod limits;
 pub mod source;
+
+#[cfg(target_arch = "wasm32")]
+pub mod app;
+#[cfg(target_arch = "wasm32")]
+pub mod worker;
