@@ -31,7 +31,9 @@ pub struct AppProps {
 
 impl Default for AppProps {
     fn default() -> AppProps {
-        AppProps { worker_url: Some(AttrValue::Static(WORKER_URL)) }
+        AppProps {
+            worker_url: Some(AttrValue::Static(WORKER_URL)),
+        }
     }
 }
 
@@ -59,7 +61,10 @@ pub fn app(props: &AppProps) -> Html {
             <header>
                 <h1>{ "eifscope" }</h1>
                 <p class="tagline">{ "Compare two AWS Nitro Enclave images and see why their PCRs differ." }</p>
-                <p class="privacy">{ "🔒 Files never leave your browser: everything is read and compared locally." }</p>
+                <p class="privacy">
+                    <strong>{ "Files never leave your browser:" }</strong>
+                    { " everything is read and compared locally, on this device." }
+                </p>
             </header>
             <div class="zones">
                 <DropZone side={Side::A} files={state.a.clone()} on_files={on_files(Side::A)} />
@@ -85,7 +90,9 @@ fn status_text(state: &State) -> String {
         Phase::Working => "Reading files…".to_string(),
         Phase::Error(message) => format!("Error: {message}"),
         Phase::Done => match (state.a.is_empty(), state.b.is_empty()) {
-            (false, false) => "Both sides selected. Comparison is not implemented in this build yet.".to_string(),
+            (false, false) => {
+                "Both sides selected. Comparison is not implemented in this build yet.".to_string()
+            }
             (false, true) => "Now add the deployed image.".to_string(),
             (true, false) => "Now add your local build.".to_string(),
             (true, true) => "Drop or choose an image for each side to compare them.".to_string(),

@@ -49,7 +49,11 @@ impl SelectedFile {
         // `File.size` is a double holding an integer byte count below 2^53; the float-to-int
         // cast saturates, so even a nonsensical value cannot wrap.
         let size = handle.size() as u64;
-        SelectedFile { name: handle.name(), size, handle }
+        SelectedFile {
+            name: handle.name(),
+            size,
+            handle,
+        }
     }
 }
 
@@ -108,7 +112,12 @@ pub struct State {
 
 impl Default for State {
     fn default() -> State {
-        State { a: Vec::new(), b: Vec::new(), phase: Phase::Idle, worker: WorkerStatus::Starting }
+        State {
+            a: Vec::new(),
+            b: Vec::new(),
+            phase: Phase::Idle,
+            worker: WorkerStatus::Starting,
+        }
     }
 }
 
@@ -167,7 +176,11 @@ impl Reducible for State {
 pub fn human_size(bytes: u64) -> String {
     const UNITS: [&str; 6] = ["KiB", "MiB", "GiB", "TiB", "PiB", "EiB"];
     if bytes < 1024 {
-        return if bytes == 1 { "1 byte".to_string() } else { format!("{bytes} bytes") };
+        return if bytes == 1 {
+            "1 byte".to_string()
+        } else {
+            format!("{bytes} bytes")
+        };
     }
     // Precision loss above 2^53 is irrelevant for a three-digit display.
     let mut value = bytes as f64 / 1024.0;

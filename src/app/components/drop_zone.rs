@@ -22,7 +22,10 @@ pub struct DropZoneProps {
 /// Collects a DOM `FileList` into owned [`SelectedFile`]s.
 fn collect(list: Option<DomFileList>) -> Vec<SelectedFile> {
     let Some(list) = list else { return Vec::new() };
-    (0..list.length()).filter_map(|idx| list.item(idx)).map(SelectedFile::from_file).collect()
+    (0..list.length())
+        .filter_map(|idx| list.item(idx))
+        .map(SelectedFile::from_file)
+        .collect()
 }
 
 #[derive(Default, PartialEq)]
@@ -95,7 +98,11 @@ pub fn drop_zone(props: &DropZoneProps) -> Html {
         })
     };
 
-    let class = classes!("zone", format!("zone-{letter}"), (depth.0 > 0).then_some("dragging"));
+    let class = classes!(
+        "zone",
+        format!("zone-{letter}"),
+        (depth.0 > 0).then_some("dragging")
+    );
     html! {
         <section {class} data-testid={format!("zone-{letter}")} aria-labelledby={format!("zone-{letter}-title")}
             {ondragenter} {ondragover} {ondragleave} {ondrop}>
