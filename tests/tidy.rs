@@ -27,7 +27,11 @@ fn is_shell(rel: &str) -> bool {
 
 /// The forbidden words `text` mentions, in [`FORBIDDEN_IN_CORE`] order.
 fn impurities(text: &str) -> Vec<&'static str> {
-    FORBIDDEN_IN_CORE.iter().copied().filter(|needle| text.contains(needle)).collect()
+    FORBIDDEN_IN_CORE
+        .iter()
+        .copied()
+        .filter(|needle| text.contains(needle))
+        .collect()
 }
 
 /// True when the first non-blank line is a `//!` inner doc comment.
@@ -57,7 +61,10 @@ fn rust_files(dir: &Path, recursive: bool, out: &mut Vec<PathBuf>) {
 
 fn relative(root: &Path, path: &Path) -> String {
     let rel = path.strip_prefix(root).expect("path under the crate root");
-    rel.components().map(|c| c.as_os_str().to_string_lossy()).collect::<Vec<_>>().join("/")
+    rel.components()
+        .map(|c| c.as_os_str().to_string_lossy())
+        .collect::<Vec<_>>()
+        .join("/")
 }
 
 #[test]
@@ -73,7 +80,8 @@ fn core_is_pure_and_every_file_has_a_module_doc() {
     let mut problems = Vec::new();
     for path in &files {
         let rel = relative(root, path);
-        let text = std::fs::read_to_string(path).unwrap_or_else(|err| panic!("reading {rel}: {err}"));
+        let text =
+            std::fs::read_to_string(path).unwrap_or_else(|err| panic!("reading {rel}: {err}"));
         if !has_module_doc(&text) {
             problems.push(format!("{rel}: does not start with a `//!` module doc"));
         }
@@ -83,13 +91,23 @@ fn core_is_pure_and_every_file_has_a_module_doc() {
             }
         }
     }
-    assert!(problems.is_empty(), "tidy found problems:\n{}", problems.join("\n"));
+    assert!(
+        problems.is_empty(),
+        "tidy found problems:\n{}",
+        problems.join("\n")
+    );
 }
 
 #[test]
 fn checker_catches_violations() {
-    let impure = format!("//! doc\nuse {}::File;\nlet t = {}();\n", FORBIDDEN_IN_CORE[4], FORBIDDEN_IN_CORE[5]);
-    assert_eq!(impurities(&impure), vec![FORBIDDEN_IN_CORE[4], FORBIDDEN_IN_CORE[5]]);
+    let impure = format!(
+        "//! doc\nuse {}::File;\nlet t = {}();\n",
+        FORBIDDEN_IN_CORE[4], FORBIDDEN_IN_CORE[5]
+    );
+    assert_eq!(
+        impurities(&impure),
+        vec![FORBIDDEN_IN_CORE[4], FORBIDDEN_IN_CORE[5]]
+    );
     let browser = format!("use {}::prelude::*;", FORBIDDEN_IN_CORE[0]);
     assert_eq!(impurities(&browser), vec![FORBIDDEN_IN_CORE[0]]);
     assert!(impurities("//! pure\npub fn parse(bytes: &[u8]) {}\n").is_empty());

@@ -22,7 +22,10 @@ fn escape_bytes_is_lossless_and_inert() {
     assert_eq!(escape_bytes(b"a\xffb"), "a\\xffb");
     assert_eq!(escape_bytes(b"tab\there"), "tab\\x09here");
     // A right-to-left override must not reorder what the user sees.
-    assert_eq!(escape_bytes("evil\u{202e}txt".as_bytes()), "evil\\u{202e}txt");
+    assert_eq!(
+        escape_bytes("evil\u{202e}txt".as_bytes()),
+        "evil\\u{202e}txt"
+    );
     assert_eq!(escape_bytes(b"back\\slash"), "back\\\\slash");
     assert_ne!(escape_bytes(b"\\xff"), escape_bytes(b"\xff"));
 }
@@ -52,7 +55,10 @@ fn source_reads_at_offsets_and_refuses_past_the_end() {
     let mut tail = [0u8; 8];
     source.read_at(36185 - 8, &mut tail).unwrap();
     let err = source.read_at(36185 - 7, &mut tail).unwrap_err();
-    assert_eq!(err.to_string(), "reading 8 bytes at 0x8d52: past the end of the input");
+    assert_eq!(
+        err.to_string(),
+        "reading 8 bytes at 0x8d52: past the end of the input"
+    );
     // Offsets beyond a 32-bit usize must fail cleanly, not wrap.
     assert!(source.read_at(u64::from(u32::MAX) + 1, &mut tail).is_err());
     assert!(source.read_at(u64::MAX, &mut tail).is_err());
@@ -90,6 +96,12 @@ fn inline_text_diff_does_not_need_a_clock() {
         }
     }
     use similar::ChangeTag::{Delete, Insert};
-    assert_eq!(changed, vec![(Delete, "quiet\n".to_string()), (Insert, "verbose\n".to_string())]);
+    assert_eq!(
+        changed,
+        vec![
+            (Delete, "quiet\n".to_string()),
+            (Insert, "verbose\n".to_string())
+        ]
+    );
     assert!(n_emphasized >= 2, "inline diff marked no changed words");
 }

@@ -61,7 +61,12 @@ fn dispatch_drag(target: &Element, kind: &str, transfer: &DataTransfer) {
 #[wasm_bindgen_test]
 async fn app_mounts_with_two_file_inputs_and_goes_idle() {
     let host = mount();
-    settle(|| host.query_selector("[data-testid=input-b]").unwrap().is_some()).await;
+    settle(|| {
+        host.query_selector("[data-testid=input-b]")
+            .unwrap()
+            .is_some()
+    })
+    .await;
     for side in ["a", "b"] {
         let input = find(&host, &format!("input-{side}"));
         assert_eq!(input.tag_name(), "INPUT");
@@ -70,7 +75,10 @@ async fn app_mounts_with_two_file_inputs_and_goes_idle() {
         assert_eq!(text(&host, &format!("file-{side}")), "No file selected");
     }
     let page = host.text_content().unwrap().to_lowercase();
-    assert!(page.contains("files never leave your browser"), "no privacy note in {page:?}");
+    assert!(
+        page.contains("files never leave your browser"),
+        "no privacy note in {page:?}"
+    );
     settle(|| root_state().as_deref() == Some("idle")).await;
     assert_eq!(root_state().as_deref(), Some("idle"));
     host.remove();
@@ -79,17 +87,26 @@ async fn app_mounts_with_two_file_inputs_and_goes_idle() {
 #[wasm_bindgen_test]
 async fn dropping_a_file_shows_it_and_swap_moves_it() {
     let host = mount();
-    settle(|| host.query_selector("[data-testid=zone-b]").unwrap().is_some()).await;
+    settle(|| {
+        host.query_selector("[data-testid=zone-b]")
+            .unwrap()
+            .is_some()
+    })
+    .await;
     let zone_b = find(&host, "zone-b");
 
     let bytes = js_sys::Uint8Array::from(&b"<script>alert(1)</script>"[..]);
-    let file = File::new_with_u8_array_sequence(&js_sys::Array::of1(&bytes), "<b>odd</b>.eif").unwrap();
+    let file =
+        File::new_with_u8_array_sequence(&js_sys::Array::of1(&bytes), "<b>odd</b>.eif").unwrap();
     let transfer = DataTransfer::new().unwrap();
     transfer.items().add_with_file(&file).unwrap();
 
     dispatch_drag(&zone_b, "dragenter", &transfer);
     settle(|| zone_b.class_list().contains("dragging")).await;
-    assert!(zone_b.class_list().contains("dragging"), "dragenter does not highlight the zone");
+    assert!(
+        zone_b.class_list().contains("dragging"),
+        "dragenter does not highlight the zone"
+    );
     dispatch_drag(&zone_b, "dragover", &transfer);
     dispatch_drag(&zone_b, "drop", &transfer);
     settle(|| text(&host, "file-b").contains("odd")).await;
@@ -98,7 +115,10 @@ async fn dropping_a_file_shows_it_and_swap_moves_it() {
     let shown = find(&host, "file-b");
     assert!(shown.query_selector("b").unwrap().is_none());
     assert_eq!(text(&host, "file-b"), "<b>odd</b>.eif25 bytes");
-    assert!(!zone_b.class_list().contains("dragging"), "drop leaves the highlight on");
+    assert!(
+        !zone_b.class_list().contains("dragging"),
+        "drop leaves the highlight on"
+    );
     settle(|| root_state().as_deref() == Some("done")).await;
     assert_eq!(root_state().as_deref(), Some("done"));
 
