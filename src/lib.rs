@@ -16,3 +16,8 @@ pub mod image;
 pub mod limits;
 pub mod report;
 pub mod source;
+
+#[cfg(target_arch = "wasm32")]
+pub mod app;
+#[cfg(target_arch = "wasm32")]
+pub mod worker;
