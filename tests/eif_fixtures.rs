@@ -7,6 +7,9 @@
 //! Fixtures are embedded with `include_bytes!` and the checking logic lives in plain functions
 //! ([`check_against_describe`]), so a wasm32 harness can call the same code.
 
+#[cfg(target_arch = "wasm32")]
+use wasm_bindgen_test::wasm_bindgen_test as test;
+
 use eifscope::diagnostics::{Diagnostic, Severity};
 use eifscope::formats::eif::{read_eif, Arch, EifErrorKind, EifModel, SectionKind, HEADER_LEN};
 use eifscope::formats::kernel::KernelFormat;

@@ -2,6 +2,9 @@
 //! `expected-diffs.json`, verdicts, PCR lists, sections that differ and sensible top causes.
 //! Inputs are embedded with `include_bytes!` so the same checks run on wasm32.
 
+#[cfg(target_arch = "wasm32")]
+use wasm_bindgen_test::wasm_bindgen_test as test;
+
 use eifscope::analyze::{compare, sections_differ, Input};
 use eifscope::formats::ramdisk::SliceSource;
 use eifscope::limits::Limits;

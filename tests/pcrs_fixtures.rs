@@ -1,5 +1,8 @@
 //! PCR files against the reference reader's describe-eif JSON.
 
+#[cfg(target_arch = "wasm32")]
+use wasm_bindgen_test::wasm_bindgen_test as test;
+
 use eifscope::formats::pcrs::{compare, parse, PcrFormat, PcrValue};
 use std::collections::BTreeMap;
 

@@ -1,6 +1,9 @@
 //! Ramdisk, compression and cpio decoding against the published fixtures (README tables,
 //! describe-eif layouts, expected-diffs.json) and hand-built archives.
 
+#[cfg(target_arch = "wasm32")]
+use wasm_bindgen_test::wasm_bindgen_test as test;
+
 use eifscope::formats::compression::{self, LevelHint, Sniffed};
 use eifscope::formats::cpio::{CpioFormat, CpioModel, CpioParser, EntryKind};
 use eifscope::formats::ramdisk::{fetch_entries, parse_ramdisk, parse_ramdisk_bytes, Ramdisk, RamdiskErrorKind, SliceSource};
