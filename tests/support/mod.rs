@@ -52,6 +52,8 @@ pub struct Entry {
     pub mtime: u64,
     /// `None`: numbered by the writer in archive order (like `cpio --reproducible`).
     pub ino: Option<u64>,
+    /// Hard-link group: auto-numbered entries of one group share the first one's number.
+    pub link_group: Option<u32>,
     pub dev: (u32, u32),
     pub rdev: (u32, u32),
     pub data: Vec<u8>,
@@ -59,7 +61,7 @@ pub struct Entry {
 
 impl Entry {
     fn new(name: impl Into<Vec<u8>>, mode: u32, data: Vec<u8>) -> Entry {
-        Entry { name: name.into(), mode, uid: 0, gid: 0, nlink: 1, mtime: ROOTFS_MTIME, ino: None, dev: (0, 0), rdev: (0, 0), data }
+        Entry { name: name.into(), mode, uid: 0, gid: 0, nlink: 1, mtime: ROOTFS_MTIME, ino: None, link_group: None, dev: (0, 0), rdev: (0, 0), data }
     }
     pub fn file(name: impl Into<Vec<u8>>, perm: u32, data: impl Into<Vec<u8>>) -> Entry {
         Entry::new(name, S_IFREG | perm, data.into())
@@ -93,6 +95,11 @@ impl Entry {
         self.ino = Some(ino);
         self
     }
+    /// Makes this file one name of hard-link group `group` (nlink set by the caller).
+    pub fn link(mut self, group: u32) -> Entry {
+        self.link_group = Some(group);
+        self
+    }
     pub fn nlink(mut self, nlink: u32) -> Entry {
         self.nlink = nlink;
         self
@@ -116,13 +123,21 @@ fn pad4(out: &mut Vec<u8>) {
 /// data is written only with the last name (GNU cpio). `pad512` pads after the trailer.
 pub fn cpio_from(entries: &[Entry], first_ino: u64, pad512: bool) -> Vec<u8> {
     let mut next = first_ino;
+    let mut groups: Vec<(u32, u64)> = Vec::new();
     let inos: Vec<u64> = entries
         .iter()
         .map(|e| {
-            e.ino.unwrap_or_else(|| {
-                next += 1;
-                next - 1
-            })
+            if let Some(ino) = e.ino {
+                return ino;
+            }
+            if let Some(g) = e.link_group {
+                if let Some((_, ino)) = groups.iter().find(|(k, _)| *k == g) {
+                    return *ino;
+                }
+                groups.push((g, next));
+            }
+            next += 1;
+            next - 1
         })
         .collect();
     let mut out = Vec::new();
@@ -198,6 +213,7 @@ pub fn read_cpio(raw: &[u8]) -> Vec<Entry> {
             nlink: f(4),
             mtime: u64::from(f(5)),
             ino: Some(u64::from(f(0))),
+            link_group: None,
             dev: (f(7), f(8)),
             rdev: (f(9), f(10)),
             data: raw[data_at..data_at + filesize].to_vec(),
@@ -385,8 +401,8 @@ impl Rootfs {
             Entry::file("rootfs/app/__pycache__/mod.cpython-311.pyc", 0o644, MOD_A_PYC),
             Entry::file("rootfs/app/config.json", 0o644, "{\n  \"port\": 8443,\n  \"workers\": 4,\n  \"log_level\": \"info\"\n}\n"),
             Entry::dir("rootfs/app/data", 0o755),
-            Entry::file("rootfs/app/data/greeting-hardlink.txt", 0o644, "hello from the enclave\n").nlink(2).ino(900),
-            Entry::file("rootfs/app/data/greeting.txt", 0o644, "hello from the enclave\n").nlink(2).ino(900),
+            Entry::file("rootfs/app/data/greeting-hardlink.txt", 0o644, "hello from the enclave\n").nlink(2).link(1),
+            Entry::file("rootfs/app/data/greeting.txt", 0o644, "hello from the enclave\n").nlink(2).link(1),
             Entry::file("rootfs/app/main.py", 0o644, MAIN_PY),
             Entry::file("rootfs/app/mod.py", 0o644, "def serve(port, workers):\n    print(f\"serving on {port} with {workers} workers\")\n"),
             Entry::symlink("rootfs/bin", "usr/bin"),
