@@ -97,7 +97,10 @@ fn is_package_db(path: &str) -> bool {
         || p.contains("var/lib/rpm/")
         || p.contains(".dist-info/")
         || p.contains(".egg-info/")
+        || p.ends_with(".dist-info")
+        || p.ends_with(".egg-info")
         || p.contains("site-packages/")
+        || p.contains("dist-packages/")
         || p.contains("node_modules/")
         || p.ends_with("package-lock.json")
         || p.ends_with("requirements.txt")
@@ -187,7 +190,9 @@ pub fn diagnose(report: &Report) -> (Vec<Cause>, Vec<String>) {
         e.changed.iter().filter(|c| pred(c)).filter_map(|c| by_key(&format!("entry:{}#{field}", c.path))).collect()
     };
     let mtime_only = field_items(&|c| c.fields == ["mtime"], "mtime");
-    let mtime_any = field_items(&|c| c.fields.iter().any(|f| f == "mtime"), "mtime");
+    // A file whose content changed has a new mtime for that reason; its mtime goes with the
+    // cause of the content change (see below), not here.
+    let mtime_any = field_items(&|c| c.fields.iter().any(|f| f == "mtime") && !c.fields.iter().any(|f| f == "content"), "mtime");
     if !mtime_any.is_empty() {
         let conf = if mtime_only.len() >= 3 || (n_changed > 0 && mtime_only.len() * 2 >= n_changed) { Confidence::High } else { Confidence::Medium };
         add(&mut rules, "file-timestamps", format!("{} entries differ in modification time ({} only in mtime)", mtime_any.len(), mtime_only.len()), conf,
@@ -265,14 +270,30 @@ pub fn diagnose(report: &Report) -> (Vec<Cause>, Vec<String>) {
     deps.dedup_by(|x, y| x.key == y.key);
     add(&mut rules, "unpinned-dependencies", "Installed package versions or libraries differ".into(), Confidence::High,
         "Pin versions: lockfiles, exact package versions, base images by digest.", deps);
+    // Directories added only to hold host artifacts (`root/.cache` for `.cache/rosetta/…`)
+    // belong to them too.
+    let added_paths: Vec<&str> = e.added.iter().map(|r| r.path.as_str()).collect();
+    let artifact_dir = |path: &str| -> bool {
+        let prefix = format!("{path}/");
+        let mut below = added_paths.iter().filter(|p| p.starts_with(&prefix)).peekable();
+        below.peek().is_some() && below.all(|p| is_host_artifact(p) || added_paths.iter().any(|q| q.starts_with(&format!("{p}/"))))
+    };
+    let is_added_dir = |path: &str| e.added.iter().any(|r| r.path == path && r.kind == "dir");
     add(&mut rules, "host-artifacts", "Files only the build host explains (.DS_Store, Rosetta caches…)".into(), Confidence::High,
-        "Build on native Linux and exclude host files (.dockerignore).", path_items(&is_host_artifact));
+        "Build on native Linux and exclude host files (.dockerignore).",
+        path_items(&|p: &str| is_host_artifact(p) || (is_added_dir(p) && artifact_dir(p))));
 
     // Case collisions: a name present on one side only, whose case-folded form exists on both.
+    // The surviving name of a colliding group changed too: it holds whichever content was
+    // written last, with that file's metadata.
     let mut collisions = Vec::new();
     for path in &e.case_collisions {
         collisions.extend(by_key(&format!("entry:{path}#removed")));
         collisions.extend(by_key(&format!("entry:{path}#added")));
+    }
+    let folded: BTreeSet<String> = e.case_collisions.iter().map(|p| p.to_ascii_lowercase()).collect();
+    for c in e.changed.iter().filter(|c| folded.contains(&c.path.to_ascii_lowercase())) {
+        collisions.extend(c.fields.iter().filter_map(|f| by_key(&format!("entry:{}#{f}", c.path))));
     }
     add(&mut rules, "case-collision", "Names that differ only by case are missing on one side".into(), Confidence::High,
         "Never unpack the rootfs on a case-insensitive filesystem (macOS/Windows hosts); build inside Linux.", collisions);
@@ -299,6 +320,18 @@ pub fn diagnose(report: &Report) -> (Vec<Cause>, Vec<String>) {
     add(&mut rules, "different-source", "Application files differ in substance (a different source revision?)".into(),
         if provenance { Confidence::High } else { Confidence::Medium },
         "You are probably comparing different source revisions: check the commit / provenance file both builds came from.", source);
+
+    // The mtime of a file whose content changed follows from that change: it joins the cause
+    // that explains the content.
+    for rule in rules.iter_mut() {
+        let extra: Vec<Item> = rule
+            .claimed
+            .iter()
+            .filter_map(|i| i.key.strip_suffix("#content"))
+            .filter_map(|entry| by_key(&format!("{entry}#mtime")))
+            .collect();
+        rule.claimed.extend(extra);
+    }
 
     let claimed: BTreeSet<String> = rules.iter().flat_map(|r| r.claimed.iter().map(|i| i.key.clone())).collect();
     let unexplained: Vec<String> = items.iter().filter(|i| !claimed.contains(&i.key)).map(|i| i.label.clone()).collect();

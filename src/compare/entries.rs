@@ -296,7 +296,22 @@ fn archive_notes(out: &mut EntryChanges, a: &[EntryView], b: &[EntryView]) {
         let common: Vec<(&EntryView, &EntryView)> =
             ea.iter().filter_map(|e| pos_b.get(e.path.as_slice()).map(|&i| (*e, eb[i]))).collect();
         let inode_shift = common.iter().filter(|(x, y)| x.ino != y.ino || x.dev != y.dev).count();
-        if inode_shift > 0 {
+        let reshaped = common.len() != ea.len() || common.len() != eb.len() || {
+            let order: Vec<usize> = common.iter().map(|(x, _)| pos_b[x.path.as_slice()]).collect();
+            order.windows(2).any(|w| w[0] > w[1])
+        };
+        if inode_shift > 0 && reshaped && numbered_in_order(&ea) && numbered_in_order(&eb) {
+            // `cpio --reproducible` / linuxkit number inodes in archive order: an added, removed
+            // or moved entry shifts every later number. A consequence, not a finding.
+            out.notes.push(ArchiveNote {
+                id: "inode-shift".into(),
+                ramdisk: Some(rd),
+                message: format!(
+                    "ramdisk {rd}: both archives number inodes in archive order, so the added, removed or reordered entries shift the numbers of {inode_shift} of {} common entries (a consequence, not a change)",
+                    common.len()
+                ),
+            });
+        } else if inode_shift > 0 {
             out.notes.push(ArchiveNote {
                 id: "inode-numbers".into(),
                 ramdisk: Some(rd),
@@ -326,6 +341,28 @@ fn archive_notes(out: &mut EntryChanges, a: &[EntryView], b: &[EntryView]) {
             }
         }
     }
+}
+
+/// True when inode numbers count up by one in archive order (hard-link repeats aside) on one
+/// device: what `cpio --reproducible` and linuxkit's writer produce.
+fn numbered_in_order(entries: &[&EntryView]) -> bool {
+    let mut seen = BTreeSet::new();
+    let mut last: Option<u64> = None;
+    for e in entries {
+        if e.dev != entries[0].dev {
+            return false;
+        }
+        if !seen.insert(e.ino) {
+            continue;
+        }
+        if let Some(prev) = last {
+            if prev.checked_add(1) != Some(e.ino) {
+                return false;
+            }
+        }
+        last = Some(e.ino);
+    }
+    true
 }
 
 #[cfg(test)]
@@ -373,9 +410,15 @@ mod tests {
         assert_eq!(r.changed[0].fields, vec!["mode", "mtime"]);
         assert_eq!(r.changed[0].changes[0], FieldChange { field: "mode".into(), a: "0100755".into(), b: "0100700".into() });
         assert_eq!(r.changed[0].measured, vec!["PCR0", "PCR2"]);
-        assert!(r.notes.iter().any(|n| n.id == "inode-numbers"));
+        // Inodes numbered in archive order: the removed entry shifts etc/b's number.
+        assert!(r.notes.iter().any(|n| n.id == "inode-shift"), "{:?}", r.notes);
+        assert!(!r.notes.iter().any(|n| n.id == "inode-numbers"));
         assert!(!r.notes.iter().any(|n| n.id == "entry-order"));
         assert_eq!(r.n_equal, 1);
+        // Numbers from another scheme (a real file system's inodes) are a finding of their own.
+        b[1].ino = 4_718_593;
+        let r = compare_entries(&Side { entries: &a, measured: true }, &Side { entries: &b, measured: true });
+        assert!(r.notes.iter().any(|n| n.id == "inode-numbers"), "{:?}", r.notes);
     }
 
     #[test]

@@ -7,6 +7,8 @@
 use std::fmt::Write;
 
 use super::{anchor_id, Cause, ChangedEntry, Confidence, Layer, LayerStatus, Report, VerdictKind};
+use crate::diff::content::{BinaryDiff, ComparatorKind, ContentDiff, DiffNode, LineTag, Payload, TextDiff};
+use crate::formats::bytes::escape_bytes;
 
 const CSS: &str = include_str!("report.css");
 
@@ -21,7 +23,7 @@ pub fn esc(text: &str) -> String {
             '"' => out.push_str("&quot;"),
             '\'' => out.push_str("&#39;"),
             // Bidi overrides and isolates would reorder what a reviewer sees.
-            '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{200e}' | '\u{200f}' => {
+            '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{200b}'..='\u{200f}' | '\u{2060}'..='\u{2065}' | '\u{feff}' => {
                 let _ = write!(out, "&lt;U+{:04X}&gt;", c as u32);
             }
             c if c.is_control() && c != '\n' && c != '\t' => {
@@ -298,11 +300,335 @@ fn changed_entry(out: &mut String, entry: &ChangedEntry) {
     out.push_str("</details>");
 }
 
-/// Renders a content diff value generically: text hunks and hexdump rows when present, the
-/// rest as pretty JSON. The concrete shapes come from `crate::diff::content`.
+/// Text lines rendered per text node of a content diff; the rest are counted.
+pub const MAX_HTML_DIFF_LINES: usize = 400;
+/// Characters shown of one diff line.
+pub const MAX_HTML_LINE_CHARS: usize = 1000;
+/// Hexdump rows rendered per binary node.
+pub const MAX_HTML_HEX_ROWS: usize = 64;
+/// Items rendered per list (sections, symbols, archive members, JSON paths, children).
+pub const MAX_HTML_LIST: usize = 50;
+/// Nested content nodes rendered below the root.
+pub const MAX_HTML_DEPTH: usize = 6;
+
+/// Renders a content diff: text hunks as a diff table with intraline marks, byte diffs as
+/// hexdump rows, other comparators as compact summaries, children nested. Every list is
+/// bounded with an explicit "N more" note. A value that is not a [`ContentDiff`] (another
+/// report version) is shown as escaped, bounded JSON.
 fn content_diff(out: &mut String, content: &serde_json::Value) {
-    let pretty = serde_json::to_string_pretty(content).unwrap_or_default();
-    let _ = write!(out, "<details class=\"content\"><summary>content diff</summary><pre>{}</pre></details>", esc(&pretty));
+    out.push_str("<details class=\"content\" open><summary>content diff</summary>");
+    if let Some(cut) = content.get("cut").and_then(|c| c.as_str()) {
+        let _ = write!(out, "<p class=\"note\">{}</p>", esc(cut));
+    }
+    match serde_json::from_value::<ContentDiff>(content.clone()) {
+        Ok(diff) => {
+            if !diff.signals.is_empty() {
+                out.push_str("<ul class=\"signals\">");
+                for s in diff.signals.iter().take(MAX_HTML_LIST) {
+                    let kind = serde_json::to_value(s.kind).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default();
+                    let _ = write!(out, "<li><b>{}</b>: {}</li>", esc(&kind), esc(&s.evidence));
+                }
+                more(out, diff.signals.len().saturating_sub(MAX_HTML_LIST) as u64, "signals");
+                out.push_str("</ul>");
+            }
+            node(out, &diff.root, 0);
+        }
+        Err(_) => {
+            let pretty = serde_json::to_string_pretty(content).unwrap_or_default();
+            let shown: String = pretty.chars().take(16 * 1024).collect();
+            let _ = write!(out, "<pre>{}</pre>", esc(&shown));
+            more(out, pretty.chars().count().saturating_sub(shown.chars().count()) as u64, "characters");
+        }
+    }
+    out.push_str("</details>");
+}
+
+/// "N more …" note when `n` > 0.
+fn more(out: &mut String, n: u64, what: &str) {
+    if n > 0 {
+        let _ = write!(out, "<p class=\"more\">{n} more {what} not shown</p>");
+    }
+}
+
+fn kind_name(kind: ComparatorKind) -> String {
+    serde_json::to_value(kind).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default()
+}
+
+fn node(out: &mut String, n: &DiffNode, depth: usize) {
+    if n.kind == ComparatorKind::Identical {
+        let _ = write!(out, "<p class=\"node same\"><code>{}</code> identical</p>", esc(&n.title));
+        return;
+    }
+    let _ = write!(
+        out,
+        "<div class=\"node\" data-kind=\"{}\"><p class=\"node-title\"><code>{}</code> <small>{} · a {} bytes · b {} bytes</small></p>",
+        esc(&kind_name(n.kind)),
+        esc(&n.title),
+        esc(&kind_name(n.kind)),
+        n.size_a,
+        n.size_b
+    );
+    for c in n.comments.iter().take(MAX_HTML_LIST) {
+        let _ = write!(out, "<p class=\"note\">{}</p>", esc(c));
+    }
+    more(out, n.comments.len().saturating_sub(MAX_HTML_LIST) as u64, "remarks");
+    match &n.payload {
+        Payload::None => {}
+        Payload::Text(t) => text_diff(out, t),
+        Payload::Json(j) => {
+            if !j.changed_paths.is_empty() {
+                out.push_str("<table class=\"fields\"><thead><tr><th>JSON path</th><th>A</th><th>B</th></tr></thead><tbody>");
+                for c in j.changed_paths.iter().take(MAX_HTML_LIST) {
+                    row3(out, &c.path, c.a.as_deref().unwrap_or("(absent)"), c.b.as_deref().unwrap_or("(absent)"));
+                }
+                out.push_str("</tbody></table>");
+            }
+            more(out, j.changed_paths.len().saturating_sub(MAX_HTML_LIST) as u64 + j.omitted_paths, "changed JSON paths");
+            text_diff(out, &j.text);
+        }
+        Payload::Binary(b) => hexdump(out, b),
+        Payload::Elf(e) => {
+            changes3(out, e.header_changes.iter().map(|c| (c.field.as_str(), c.a.as_str(), c.b.as_str())));
+            if e.build_id_a != e.build_id_b {
+                row_table(out, "build-id", e.build_id_a.as_deref().unwrap_or("(none)"), e.build_id_b.as_deref().unwrap_or("(none)"));
+            }
+            if !e.sections.is_empty() {
+                out.push_str("<table class=\"fields\"><thead><tr><th>section</th><th>A</th><th>B</th></tr></thead><tbody>");
+                let show = |s: &Option<crate::diff::content::SectionInfo>| s.as_ref().map(|s| format!("{} bytes, sha256 {}", s.size, s.sha256.get(..16).unwrap_or(&s.sha256))).unwrap_or_else(|| "(absent)".into());
+                for s in e.sections.iter().take(MAX_HTML_LIST) {
+                    row3(out, &s.name, &show(&s.a), &show(&s.b));
+                }
+                out.push_str("</tbody></table>");
+            }
+            more(out, e.sections.len().saturating_sub(MAX_HTML_LIST) as u64 + e.omitted_sections, "changed sections");
+            let _ = write!(out, "<p class=\"note\">{} sections unchanged</p>", e.unchanged_sections);
+            name_list(out, "symbols added", &e.symbols_added);
+            name_list(out, "symbols removed", &e.symbols_removed);
+            more(out, e.omitted_symbols, "added or removed symbols");
+        }
+        Payload::Gzip(g) => {
+            changes3(out, g.header_changes.iter().map(|c| (c.field.as_str(), c.a.as_str(), c.b.as_str())));
+            let _ = write!(
+                out,
+                "<p class=\"note\">decompressed: a {} bytes, b {} bytes; content {}</p>",
+                g.decompressed_size_a,
+                g.decompressed_size_b,
+                if g.content_differs { "differs" } else { "identical" }
+            );
+        }
+        Payload::Archive(a) => {
+            let format = serde_json::to_value(a.format).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default();
+            let _ = write!(
+                out,
+                "<p class=\"note\">{} archive: a {} entries, b {} entries, {} unchanged{}</p>",
+                esc(&format),
+                a.entries_a,
+                a.entries_b,
+                a.unchanged,
+                if a.order_differs { "; shared entries come in a different order" } else { "" }
+            );
+            let names = |list: &[crate::diff::content::ArchiveEntry]| list.iter().map(|e| escape_bytes(&e.name)).collect::<Vec<_>>();
+            name_list(out, "added", &names(&a.added));
+            name_list(out, "removed", &names(&a.removed));
+            if !a.changed.is_empty() {
+                out.push_str("<table class=\"fields\"><thead><tr><th>member</th><th>what differs</th></tr></thead><tbody>");
+                for c in a.changed.iter().take(MAX_HTML_LIST) {
+                    let mut what: Vec<String> = c.fields.iter().map(|f| format!("{}: {} → {}", f.field, f.a, f.b)).collect();
+                    if c.content_differs {
+                        what.push("content".into());
+                    }
+                    let _ = write!(out, "<tr><th><code>{}</code></th><td>{}</td></tr>", esc(&escape_bytes(&c.name)), esc(&what.join("; ")));
+                }
+                out.push_str("</tbody></table>");
+                more(out, a.changed.len().saturating_sub(MAX_HTML_LIST) as u64, "changed members");
+            }
+            more(out, a.omitted_entries, "added, removed or changed members");
+        }
+        Payload::Pyc(p) => {
+            changes3(out, p.header_changes.iter().map(|c| (c.field.as_str(), c.a.as_str(), c.b.as_str())));
+            let _ = write!(out, "<p class=\"note\">code object {}</p>", if p.code_differs { "differs" } else { "identical" });
+        }
+    }
+    if depth < MAX_HTML_DEPTH {
+        for child in n.children.iter().take(MAX_HTML_LIST) {
+            node(out, child, depth + 1);
+        }
+        more(out, n.children.len().saturating_sub(MAX_HTML_LIST) as u64 + n.omitted_children, "differing members");
+    } else {
+        more(out, n.children.len() as u64 + n.omitted_children, "nested comparisons (depth limit)");
+    }
+    out.push_str("</div>");
+}
+
+fn row3(out: &mut String, field: &str, a: &str, b: &str) {
+    let _ = write!(out, "<tr><th><code>{}</code></th><td><code>{}</code></td><td><code>{}</code></td></tr>", esc(field), esc(a), esc(b));
+}
+
+fn row_table(out: &mut String, field: &str, a: &str, b: &str) {
+    changes3(out, std::iter::once((field, a, b)));
+}
+
+fn changes3<'a>(out: &mut String, rows: impl Iterator<Item = (&'a str, &'a str, &'a str)>) {
+    let rows: Vec<_> = rows.collect();
+    if rows.is_empty() {
+        return;
+    }
+    out.push_str("<table class=\"fields\"><thead><tr><th>field</th><th>A</th><th>B</th></tr></thead><tbody>");
+    for (f, a, b) in rows.iter().take(MAX_HTML_LIST) {
+        row3(out, f, a, b);
+    }
+    out.push_str("</tbody></table>");
+    more(out, rows.len().saturating_sub(MAX_HTML_LIST) as u64, "fields");
+}
+
+fn name_list(out: &mut String, title: &str, names: &[String]) {
+    if names.is_empty() {
+        return;
+    }
+    let _ = write!(out, "<p class=\"note\">{} ({}):</p><ul class=\"names\">", esc(title), names.len());
+    for n in names.iter().take(MAX_HTML_LIST) {
+        let _ = write!(out, "<li><code>{}</code></li>", esc(n));
+    }
+    out.push_str("</ul>");
+    more(out, names.len().saturating_sub(MAX_HTML_LIST) as u64, title);
+}
+
+/// A line with its highlight byte ranges wrapped in `<mark>`, cut to
+/// [`MAX_HTML_LINE_CHARS`]. Ranges that are not on character boundaries are dropped.
+fn marked_line(text: &str, highlights: &[[u64; 2]]) -> String {
+    let cut_at = text.char_indices().nth(MAX_HTML_LINE_CHARS).map(|(i, _)| i).unwrap_or(text.len());
+    let shown = &text[..cut_at];
+    let mut ranges: Vec<(usize, usize)> = highlights
+        .iter()
+        .filter_map(|[s, e]| Some((usize::try_from(*s).ok()?, usize::try_from(*e).ok()?.min(cut_at))))
+        .filter(|(s, e)| s < e && shown.is_char_boundary(*s) && shown.is_char_boundary(*e))
+        .collect();
+    ranges.sort_unstable();
+    let mut out = String::new();
+    let mut at = 0;
+    for (s, e) in ranges {
+        if s < at {
+            continue;
+        }
+        out.push_str(&esc(&shown[at..s]));
+        let _ = write!(out, "<mark>{}</mark>", esc(&shown[s..e]));
+        at = e;
+    }
+    out.push_str(&esc(&shown[at..]));
+    if cut_at < text.len() {
+        let _ = write!(out, "<span class=\"more\">… {} more bytes</span>", text.len() - cut_at);
+    }
+    out
+}
+
+fn text_diff(out: &mut String, t: &TextDiff) {
+    let _ = write!(out, "<p class=\"note\">+{} −{} lines (a {} lines, b {} lines)</p>", t.added_lines, t.removed_lines, t.lines_a, t.lines_b);
+    if t.hunks.is_empty() {
+        more(out, t.omitted_lines, "changed lines");
+        return;
+    }
+    out.push_str("<table class=\"diff\"><tbody>");
+    let mut budget = MAX_HTML_DIFF_LINES;
+    let mut cut_lines = 0u64;
+    for h in &t.hunks {
+        if budget == 0 {
+            cut_lines += h.lines.iter().filter(|l| l.tag != LineTag::Context).count() as u64;
+            continue;
+        }
+        let _ = write!(out, "<tr class=\"hunk\"><td colspan=\"4\">@@ -{},{} +{},{} @@</td></tr>", h.old_start, h.old_len, h.new_start, h.new_len);
+        for l in &h.lines {
+            if budget == 0 {
+                if l.tag != LineTag::Context {
+                    cut_lines += 1;
+                }
+                continue;
+            }
+            budget -= 1;
+            let (class, sign) = match l.tag {
+                LineTag::Context => ("ctx", " "),
+                LineTag::Removed => ("del", "-"),
+                LineTag::Added => ("add", "+"),
+            };
+            let num = |n: Option<u64>| n.map(|n| n.to_string()).unwrap_or_default();
+            let _ = write!(
+                out,
+                "<tr class=\"{class}\"><td class=\"ln\">{}</td><td class=\"ln\">{}</td><td class=\"sign\">{sign}</td><td class=\"code\">{}{}</td></tr>",
+                num(l.old_line),
+                num(l.new_line),
+                marked_line(&l.text, &l.highlights),
+                if l.no_newline { "<span class=\"more\"> (no newline at end)</span>" } else { "" }
+            );
+        }
+        if h.omitted_lines > 0 {
+            let _ = write!(out, "<tr class=\"more\"><td colspan=\"4\">{} more changed lines in this hunk not shown</td></tr>", h.omitted_lines);
+        }
+    }
+    out.push_str("</tbody></table>");
+    more(out, cut_lines, "changed lines (display limit)");
+    if t.omitted_hunks > 0 || t.omitted_lines > 0 {
+        let _ = write!(out, "<p class=\"more\">{} more changed lines in {} more hunks not shown</p>", t.omitted_lines, t.omitted_hunks);
+    }
+}
+
+/// One side of a hexdump row with the differing columns marked.
+fn hex_cells(hex: &str, ascii: &str, changed: &[u8]) -> (String, String) {
+    let (mut h, mut a) = (String::new(), String::new());
+    let bytes: Vec<&str> = (0..hex.len() / 2).filter_map(|i| hex.get(2 * i..2 * i + 2)).collect();
+    for (i, b) in bytes.iter().enumerate() {
+        if i > 0 {
+            h.push(' ');
+        }
+        if changed.contains(&(i as u8)) {
+            let _ = write!(h, "<mark>{}</mark>", esc(b));
+        } else {
+            h.push_str(&esc(b));
+        }
+    }
+    for (i, c) in ascii.chars().enumerate() {
+        let s = esc(&c.to_string());
+        if changed.contains(&(i as u8)) {
+            let _ = write!(a, "<mark>{s}</mark>");
+        } else {
+            a.push_str(&s);
+        }
+    }
+    (h, a)
+}
+
+fn hexdump(out: &mut String, b: &BinaryDiff) {
+    let _ = write!(
+        out,
+        "<p class=\"note\">{} differing bytes in {} rows; common prefix {} bytes, common suffix {} bytes</p>",
+        b.differing_bytes, b.differing_rows, b.common_prefix, b.common_suffix
+    );
+    if b.regions.is_empty() {
+        return;
+    }
+    out.push_str("<table class=\"hex\"><thead><tr><th>offset</th><th>A</th><th></th><th>B</th><th></th></tr></thead><tbody>");
+    let mut budget = MAX_HTML_HEX_ROWS;
+    let mut cut_rows = 0u64;
+    for region in &b.regions {
+        for r in &region.rows {
+            if budget == 0 {
+                cut_rows += u64::from(!r.changed.is_empty());
+                continue;
+            }
+            budget -= 1;
+            let (ha, aa) = hex_cells(&r.hex_a, &r.ascii_a, &r.changed);
+            let (hb, ab) = hex_cells(&r.hex_b, &r.ascii_b, &r.changed);
+            let _ = write!(
+                out,
+                "<tr class=\"{}\"><td class=\"ln\">{:08x}</td><td><code>{ha}</code></td><td><code>{aa}</code></td><td><code>{hb}</code></td><td><code>{ab}</code></td></tr>",
+                if r.changed.is_empty() { "ctx" } else { "chg" },
+                r.offset
+            );
+        }
+    }
+    out.push_str("</tbody></table>");
+    more(out, cut_rows, "differing rows (display limit)");
+    if b.omitted_rows > 0 {
+        let _ = write!(out, "<p class=\"more\">{} more differing rows in {} more regions not shown</p>", b.omitted_rows, b.omitted_regions);
+    }
 }
 
 fn diagnostics(out: &mut String, report: &Report) {
@@ -330,5 +656,27 @@ mod tests {
         assert_eq!(esc("a\"b&c"), "a&quot;b&amp;c");
         assert_eq!(esc("evil\u{202e}txt.exe"), "evil&lt;U+202E&gt;txt.exe");
         assert_eq!(esc("nul\u{0}"), "nul&lt;U+0000&gt;");
+        assert_eq!(esc("zero\u{200b}width\u{feff}"), "zero&lt;U+200B&gt;width&lt;U+FEFF&gt;");
+    }
+
+    #[test]
+    fn content_diff_is_a_bounded_table() {
+        let a: String = (0..1000).map(|i| format!("line {i} <a>\n")).collect();
+        let b: String = (0..1000).map(|i| format!("line {i} <b>\n")).collect();
+        let diff = crate::diff::content::compare_contents(b"x.txt", a.as_bytes(), b.as_bytes(), &crate::limits::Limits::default());
+        let mut out = String::new();
+        content_diff(&mut out, &serde_json::to_value(&diff).unwrap());
+        let rows = out.matches("<tr class=\"add\">").count() + out.matches("<tr class=\"del\">").count();
+        assert!(rows > 0 && rows <= MAX_HTML_DIFF_LINES, "{rows} rows");
+        assert!(out.contains("<td class=\"ln\">1</td><td class=\"ln\"></td><td class=\"sign\">-</td><td class=\"code\">line 0 &lt;a&gt;</td>"));
+        assert!(out.contains("more changed lines (display limit) not shown"));
+        assert!(!out.contains("<a>"));
+    }
+
+    #[test]
+    fn unknown_content_shape_falls_back_to_escaped_json() {
+        let mut out = String::new();
+        content_diff(&mut out, &serde_json::json!({"future": "<script>"}));
+        assert!(out.contains("<pre>") && out.contains("&lt;script&gt;") && !out.contains("<script"));
     }
 }

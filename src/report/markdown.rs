@@ -18,7 +18,7 @@ fn md(text: &str) -> String {
                 out.push(c);
             }
             '\n' => out.push_str("\\n"),
-            c if c.is_control() => {
+            c if c.is_control() || is_invisible(c) => {
                 let _ = write!(out, "\\u{{{:04x}}}", c as u32);
             }
             c => out.push(c),
@@ -27,19 +27,44 @@ fn md(text: &str) -> String {
     out
 }
 
+/// Bidi overrides/isolates and zero-width characters: they would reorder or hide what a
+/// reviewer reads.
+fn is_invisible(c: char) -> bool {
+    matches!(c as u32, 0x200B..=0x200F | 0x202A..=0x202E | 0x2060..=0x2069 | 0xFEFF)
+}
+
+/// A user-supplied name as an inline code span: backticks become `'` (a code span cannot hold
+/// them safely), control and invisible characters become `\u{..}`. Inside a code span `<` and
+/// other Markdown syntax are literal text.
+fn code(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 2);
+    out.push('`');
+    for c in text.chars() {
+        match c {
+            '`' => out.push('\''),
+            c if c.is_control() || is_invisible(c) => {
+                let _ = write!(out, "\\u{{{:04x}}}", c as u32);
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('`');
+    out
+}
+
 pub fn render(report: &Report) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "### eifscope: {}\n", md(&report.verdict.headline));
-    let _ = writeln!(out, "A: `{}` ({} bytes) · B: `{}` ({} bytes)\n", report.a.name.replace('`', "'"), report.a.size, report.b.name.replace('`', "'"), report.b.size);
+    let _ = writeln!(out, "A: {} ({} bytes) · B: {} ({} bytes)\n", code(&report.a.name), report.a.size, code(&report.b.name), report.b.size);
     if !report.measurements.is_empty() {
         out.push_str("| PCR | A | B | |\n|---|---|---|---|\n");
         for row in &report.measurements {
             let _ = writeln!(
                 out,
-                "| {} | `{}` | `{}` | {} |",
+                "| {} | {} | {} | {} |",
                 md(&row.pcr),
-                row.a.as_deref().unwrap_or("-"),
-                row.b.as_deref().unwrap_or("-"),
+                code(row.a.as_deref().unwrap_or("-")),
+                code(row.b.as_deref().unwrap_or("-")),
                 if row.equal { "equal" } else { "**differs**" }
             );
         }
@@ -48,17 +73,17 @@ pub fn render(report: &Report) -> String {
     if !report.causes.is_empty() {
         out.push_str("**Likely causes**\n\n");
         for (i, cause) in report.causes.iter().enumerate() {
-            let _ = writeln!(out, "{}. **{}** (`{}`, {:?} confidence). Fix: {}", i + 1, md(&cause.title), cause.id, cause.confidence, md(&cause.fix));
+            let _ = writeln!(out, "{}. **{}** ({}, {:?} confidence). Fix: {}", i + 1, md(&cause.title), code(&cause.id), cause.confidence, md(&cause.fix));
         }
         out.push('\n');
     }
     let e = &report.entries;
     let _ = writeln!(out, "**Entries**: {} changed, {} added, {} removed, {} moved\n", e.changed.len(), e.added.len(), e.removed.len(), e.moved.len());
     let mut lines: Vec<String> = Vec::new();
-    lines.extend(e.changed.iter().map(|c| format!("- changed `{}`: {}", c.path.replace('`', "'"), md(&c.fields.join(", ")))));
-    lines.extend(e.added.iter().map(|r| format!("- added `{}`", r.path.replace('`', "'"))));
-    lines.extend(e.removed.iter().map(|r| format!("- removed `{}`", r.path.replace('`', "'"))));
-    lines.extend(e.moved.iter().map(|m| format!("- moved `{}` → `{}`", m.from.replace('`', "'"), m.to.replace('`', "'"))));
+    lines.extend(e.changed.iter().map(|c| format!("- changed {}: {}", code(&c.path), md(&c.fields.join(", ")))));
+    lines.extend(e.added.iter().map(|r| format!("- added {}", code(&r.path))));
+    lines.extend(e.removed.iter().map(|r| format!("- removed {}", code(&r.path))));
+    lines.extend(e.moved.iter().map(|m| format!("- moved {} → {}", code(&m.from), code(&m.to))));
     let n = lines.len();
     for line in lines.into_iter().take(MAX_LISTED) {
         let _ = writeln!(out, "{line}");

@@ -215,7 +215,9 @@ pub struct MovedEntry {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ArchiveNote {
-    /// Stable id: "inode-numbers", "entry-order", "duplicate-names", "trailer", "split-differs".
+    /// Stable id: "inode-numbers", "inode-shift" (numbering in archive order moved along with
+    /// added/removed/reordered entries), "entry-order", "duplicate-names", "trailer",
+    /// "split-differs".
     pub id: String,
     pub ramdisk: Option<u32>,
     pub message: String,
