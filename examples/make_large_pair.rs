@@ -118,7 +118,7 @@ fn newc_header(out: &mut Vec<u8>, ino: u64, e: &Entry) {
     }
     out.extend_from_slice(e.name.as_bytes());
     out.push(0);
-    while out.len() % 4 != 0 {
+    while !out.len().is_multiple_of(4) {
         out.push(0);
     }
 }
@@ -129,13 +129,13 @@ fn cpio(entries: &[Entry]) -> Vec<u8> {
     for (i, e) in entries.iter().enumerate() {
         newc_header(&mut out, 1000 + i as u64, e);
         out.extend_from_slice(&e.data);
-        while out.len() % 4 != 0 {
+        while !out.len().is_multiple_of(4) {
             out.push(0);
         }
     }
     let trailer = Entry { name: "TRAILER!!!".into(), mode: 0, mtime: 0, nlink: 1, data: Vec::new() };
     newc_header(&mut out, 0, &trailer);
-    while out.len() % 512 != 0 {
+    while !out.len().is_multiple_of(512) {
         out.push(0);
     }
     out
