@@ -502,7 +502,7 @@ fn ramdisk_layers(ia: &Image, ib: &Image, skip_a: u32, skip_b: u32) -> Vec<Layer
         if mx.layers.len() != my.layers.len() {
             c.push(change("members", mx.layers.len(), my.layers.len()));
         }
-        let same_archive = mx.decompressed_sha256 == my.decompressed_sha256 && mx.decompressed_len == my.decompressed_len;
+        let same_archive = mx.decompressed_digest == my.decompressed_digest && mx.decompressed_len == my.decompressed_len;
         let section_sha = |im: &Image, r: &crate::image::ImageRamdisk| {
             r.section_index.and_then(|s| im.eif.as_ref().and_then(|e| e.sections.iter().find(|x| x.index == s)).map(|x| x.sha384.clone()))
         };
@@ -525,7 +525,7 @@ fn ramdisk_layers(ia: &Image, ib: &Image, skip_a: u32, skip_b: u32) -> Vec<Layer
         out.push(comp);
         let mut ac = Vec::new();
         if !same_archive {
-            ac.push(change("decompressed", format!("{} bytes, sha256 {}", mx.decompressed_len, short(&hex::encode(mx.decompressed_sha256))), format!("{} bytes, sha256 {}", my.decompressed_len, short(&hex::encode(my.decompressed_sha256)))));
+            ac.push(change("decompressed", format!("{} bytes, digest {}", mx.decompressed_len, short(&hex::encode(mx.decompressed_digest))), format!("{} bytes, digest {}", my.decompressed_len, short(&hex::encode(my.decompressed_digest)))));
         }
         if mx.entries.len() != my.entries.len() {
             ac.push(change("entries", mx.entries.len(), my.entries.len()));

@@ -96,9 +96,10 @@ pub fn read_image(name: &str, src: &dyn ByteSource, limits: &Limits) -> Result<I
     let mut head = [0u8; 8];
     let n = usize::try_from(src.len().min(8)).unwrap_or(0);
     src.read_at(0, &mut head[..n]).map_err(|e| ImageError { offset: 0, message: e.to_string() })?;
-    let sha384 = file_sha384(src)?;
     if n >= 4 && head[..4] == *b".eif" {
+        // The EIF's single streaming pass also hashes the whole file.
         let eif = read_eif(src)?;
+        let sha384 = eif.sha384.clone();
         let mut ramdisks = Vec::new();
         for (i, section) in eif.sections_of(SectionKind::Ramdisk).enumerate() {
             let model = ramdisk::parse_ramdisk(src, section.data_offset, section.present_len, limits);
@@ -116,6 +117,7 @@ pub fn read_image(name: &str, src: &dyn ByteSource, limits: &Limits) -> Result<I
     }
     let sniffed = sniff(&head[..n]);
     if sniffed.is_compressed() || sniffed.is_cpio() {
+        let sha384 = file_sha384(src)?;
         let model = ramdisk::parse_ramdisk(src, 0, src.len(), limits);
         if model.entries.is_empty() {
             if let Some(err) = &model.error {
@@ -316,7 +318,7 @@ fn ramdisk_summary(rd: &ImageRamdisk) -> Value {
         "archives": m.archives.len(),
         "compressed_size": m.len,
         "decompressed_size": m.decompressed_len,
-        "decompressed_sha256": hex::encode(m.decompressed_sha256),
+        "decompressed_digest": hex::encode(m.decompressed_digest),
         "layers": m.layers,
         "error": m.error.as_ref().map(|e| e.to_string()),
     })

@@ -212,7 +212,7 @@ fn every_eif_ramdisk_decodes_and_bootstrap_matches_table() {
     let raw = parse_ramdisk(&SliceSource(nogz), nsections[1].0, nsections[1].1, &limits);
     assert_eq!(raw.layers.len(), 1);
     assert_eq!(raw.layers[0].format, Sniffed::CpioNewc);
-    assert_eq!(raw.decompressed_sha256, customer.decompressed_sha256);
+    assert_eq!(raw.decompressed_digest, customer.decompressed_digest);
     assert_eq!(raw.entries.len(), customer.entries.len());
     for (a, b) in raw.entries.iter().zip(&customer.entries) {
         assert_eq!((&a.name, a.mode, a.content_sha256, a.ino), (&b.name, b.mode, b.content_sha256, b.ino));
@@ -486,7 +486,7 @@ fn xz_and_zstd_give_the_same_entries() {
         assert_eq!(rd.layers[0].format, format);
         assert_eq!(rd.layers[0].compressed_len, bytes.len() as u64, "{what}: member length");
         assert_eq!(rd.entries, gz.entries, "{what}");
-        assert_eq!(rd.decompressed_sha256, gz.decompressed_sha256, "{what}");
+        assert_eq!(rd.decompressed_digest, gz.decompressed_digest, "{what}");
         // two members back to back
         let twice = [bytes, bytes].concat();
         let rd = parse_ramdisk_bytes(&twice, &limits);
@@ -632,4 +632,37 @@ fn mutated_and_truncated_inputs_never_panic() {
             }
         }
     }
+}
+
+/// The stream digest: independent of chunking and of compression, changed by any byte of the
+/// stream (data, header, padding) and by truncation.
+#[test]
+fn stream_digest_identifies_the_decompressed_stream() {
+    let cpio = gunzip(CUSTOMER_A);
+    let digest_of = |bytes: &[u8], chunk: usize| {
+        let mut parser = CpioParser::new(&Limits::default());
+        for piece in bytes.chunks(chunk) {
+            parser.feed(piece).unwrap();
+        }
+        parser.stream_digest()
+    };
+    let whole = digest_of(&cpio, cpio.len());
+    for chunk in [1, 7, 4096] {
+        assert_eq!(digest_of(&cpio, chunk), whole, "chunk size {chunk}");
+    }
+    assert_eq!(parse_ramdisk_bytes(CUSTOMER_A, &Limits::default()).decompressed_digest, whole);
+    assert_eq!(parse_ramdisk_bytes(&cpio, &Limits::default()).decompressed_digest, whole);
+    let rd = parse_ramdisk_bytes(&cpio, &Limits::default());
+    let data_at = usize::try_from(rd.entries.iter().find(|e| e.filesize > 0).unwrap().data_offset).unwrap();
+    let mut seen = vec![whole];
+    // A data byte, a header byte (mtime digit of the first entry), the trailer's padding, a cut.
+    for at in [data_at, 50, cpio.len() - 1] {
+        let mut changed = cpio.clone();
+        changed[at] = if changed[at] == b'1' { b'2' } else { b'1' };
+        let d = digest_of(&changed, 4096);
+        assert!(!seen.contains(&d), "byte {at}");
+        seen.push(d);
+    }
+    let cut = digest_of(&cpio[..data_at + 1], 4096);
+    assert!(!seen.contains(&cut));
 }

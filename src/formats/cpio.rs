@@ -296,6 +296,12 @@ pub struct CpioParser {
     input_end: Option<u64>,
     capture: Option<Capture>,
     suppressed: u64,
+    /// The stream digest: every byte that is not entry data, and in place of each entry's data
+    /// its SHA-256 (see [`CpioParser::stream_digest`]). Not kept by capture parsers.
+    frame: Sha256,
+    /// The digest of the entry that just ended, added to `frame` after the bytes of the step
+    /// that ended it, so the digest does not depend on how the stream was chunked.
+    frame_digest: Option<[u8; 32]>,
 }
 
 impl CpioParser {
@@ -315,6 +321,8 @@ impl CpioParser {
             input_end: None,
             capture: None,
             suppressed: 0,
+            frame: Sha256::new(),
+            frame_digest: None,
         }
     }
 
@@ -377,6 +385,26 @@ impl CpioParser {
         }
     }
 
+    /// A SHA-256 that identifies the stream fed so far: over every byte that is not entry data,
+    /// with each entry's data replaced by its SHA-256 (the data of an entry cut short by the end
+    /// of the stream by the SHA-256 of what arrived). Equal streams give equal digests and,
+    /// SHA-256 being collision resistant, different streams different ones; file data is hashed
+    /// once, for its entry's digest, not a second time for the stream's. Zero for a capture
+    /// parser.
+    pub fn stream_digest(&self) -> [u8; 32] {
+        if self.capture.is_some() {
+            return [0; 32];
+        }
+        let mut frame = self.frame.clone();
+        if let Some(d) = self.frame_digest {
+            frame.update(d);
+        }
+        if let Some(p) = &self.pending {
+            frame.update(p.hasher.clone().finalize());
+        }
+        frame.finalize().into()
+    }
+
     /// Feed the next bytes of the stream. Returns how many were consumed: all of them, except
     /// in [`FeedMode::StopAtNonCpio`] where it stops before a byte after a trailer that is
     /// neither NUL nor the start of another archive.
@@ -385,9 +413,17 @@ impl CpioParser {
             return Err(e.clone());
         }
         let mut i = 0;
+        let hashing = self.capture.is_none();
         while i < chunk.len() {
+            let in_data = matches!(self.state, State::Data { .. });
             match self.step(&chunk[i..]) {
                 Ok(Some(n)) => {
+                    if hashing && !in_data {
+                        self.frame.update(&chunk[i..i + n]);
+                    }
+                    if let Some(d) = self.frame_digest.take() {
+                        self.frame.update(d);
+                    }
                     i += n;
                     self.pos += n as u64;
                 }
@@ -568,8 +604,11 @@ impl CpioParser {
             State::Data { remaining } => {
                 let take = usize::try_from(remaining).unwrap_or(usize::MAX).min(rest.len());
                 let piece = &rest[..take];
+                let hashing = self.capture.is_none();
                 if let Some(p) = self.pending.as_mut() {
-                    p.hasher.update(piece);
+                    if hashing {
+                        p.hasher.update(piece);
+                    }
                     if p.entry.format == CpioFormat::NewcCrc {
                         p.sum = piece.iter().fold(p.sum, |s, b| s.wrapping_add(u32::from(*b)));
                     }
@@ -777,7 +816,11 @@ impl CpioParser {
 
     /// Data and padding are done: store the entry, or close the archive at the trailer.
     fn end_entry(&mut self, end: u64) {
-        let Some(p) = self.pending.take() else { return };
+        let Some(mut p) = self.pending.take() else { return };
+        let digest: [u8; 32] = std::mem::take(&mut p.hasher).finalize().into();
+        if self.capture.is_none() {
+            self.frame_digest = Some(digest);
+        }
         if p.is_trailer {
             if let Some(a) = self.model.archives.last_mut() {
                 a.trailer_offset = Some(p.entry.header_offset);
@@ -787,7 +830,6 @@ impl CpioParser {
             return;
         }
         let mut entry = p.entry;
-        let digest: [u8; 32] = p.hasher.finalize().into();
         entry.data_sha256 = digest;
         entry.content_sha256 = digest;
         entry.data = p.retain;

@@ -6,8 +6,8 @@
 //! Nitro hypervisor does; AWS's `EifReader` instead walks section headers back to back from
 //! offset 548, so [`read_eif`] computes that walk too and reports where the two disagree.
 //!
-//! [`read_eif`] reads the file once, in 1 MiB chunks, feeding the CRC, every section's SHA-384
-//! and the PCR accumulators from the same chunk (see [`super::measure`]). Only the Signature and
+//! [`read_eif`] reads the file once, in 1 MiB chunks, feeding the CRC, the whole file's SHA-384,
+//! every section's SHA-384 and the PCR accumulators from the same chunk (see [`super::measure`]). Only the Signature and
 //! Metadata payloads (capped by [`MAX_SIGNATURE_LEN`], [`MAX_METADATA_LEN`]) and a few KiB of the
 //! kernel head are read a second time to be decoded.
 //!
@@ -223,6 +223,8 @@ pub struct CrcCheck {
 #[derive(Debug, Clone, Serialize)]
 pub struct EifModel {
     pub file_size: u64,
+    /// Lowercase hex SHA-384 of the whole file (from the same streaming pass).
+    pub sha384: String,
     pub header: EifHeader,
     /// Sections in offset-table order (those whose header lies inside the file).
     pub sections: Vec<Section>,
@@ -383,6 +385,7 @@ pub fn read_eif(src: &dyn ByteSource) -> Result<EifModel, EifError> {
     let mut section_hashers: Vec<Sha384> = sections.iter().map(|_| Sha384::new()).collect();
     let mut first_bytes: Vec<Vec<u8>> = sections.iter().map(|_| Vec::new()).collect();
     let mut crc = crc32fast::Hasher::new();
+    let mut whole = Sha384::new();
     let mut buf = vec![0u8; usize::try_from(file_size).unwrap_or(CHUNK_LEN).min(CHUNK_LEN)];
     let mut pos = 0u64;
     while pos < file_size {
@@ -391,6 +394,7 @@ pub fn read_eif(src: &dyn ByteSource) -> Result<EifModel, EifError> {
         src.read_at(pos, chunk).map_err(|e| EifError::read("eif data", e))?;
         let chunk = &buf[..n];
         feed_crc(&mut crc, pos, chunk);
+        whole.update(chunk);
         for (i, section) in sections.iter().enumerate() {
             if let Some(part) = intersect(pos, chunk, section.data_offset, section.present_len) {
                 section_hashers[i].update(part);
@@ -424,6 +428,7 @@ pub fn read_eif(src: &dyn ByteSource) -> Result<EifModel, EifError> {
         section.sha384 = to_hex(&hasher.finalize());
         section.first_bytes = to_hex(&first);
     }
+    let sha384 = to_hex(&whole.finalize());
     let computed = crc.finalize();
     let crc = CrcCheck { stored: header.crc32, computed, ok: computed == header.crc32 };
     if !crc.ok {
@@ -449,7 +454,7 @@ pub fn read_eif(src: &dyn ByteSource) -> Result<EifModel, EifError> {
     }
     diagnostics.extend(measurements.diagnostics());
 
-    Ok(EifModel { file_size, header, sections, walk, crc, measurements, kernel, metadata, signature, diagnostics })
+    Ok(EifModel { file_size, sha384, header, sections, walk, crc, measurements, kernel, metadata, signature, diagnostics })
 }
 
 fn header_diagnostics(header: &EifHeader, out: &mut Vec<Diagnostic>) {

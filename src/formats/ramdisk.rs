@@ -13,7 +13,6 @@ use crate::diagnostics::Diagnostic;
 use crate::limits::Limits;
 use crate::source::ByteSource;
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 use std::fmt;
 use std::io::{self, Write};
 
@@ -115,10 +114,11 @@ pub struct Ramdisk {
     /// Length of the decompressed stream: every compressed member's output and every raw cpio
     /// byte (NUL padding between compressed members is not part of it).
     pub decompressed_len: u64,
-    /// SHA-256 of that stream: equal digests with different layers mean "same cpio bytes,
-    /// different compression".
+    /// Digest of that stream ([`CpioParser::stream_digest`]: SHA-256 over the stream with each
+    /// entry's data replaced by its SHA-256, so file data is hashed once): equal digests with
+    /// different layers mean "same cpio bytes, different compression".
     #[serde(with = "super::encoding::hex_array")]
-    pub decompressed_sha256: [u8; 32],
+    pub decompressed_digest: [u8; 32],
     /// Offset in the source of bytes that are neither padding, cpio nor a known compression.
     pub garbage_offset: Option<u64>,
     pub diagnostics: Vec<Diagnostic>,
@@ -135,17 +135,15 @@ impl Ramdisk {
     }
 }
 
-/// Hashes, counts and forwards the decompressed stream to the parser.
+/// Counts and forwards the decompressed stream to the parser (which digests it).
 struct Pipe<'p> {
     parser: &'p mut CpioParser,
-    hasher: Sha256,
     total: u64,
 }
 
 impl Pipe<'_> {
     fn push(&mut self, data: &[u8]) -> Result<usize, CpioError> {
         let n = self.parser.feed(data)?;
-        self.hasher.update(&data[..n]);
         self.total += n as u64;
         Ok(n)
     }
@@ -168,7 +166,7 @@ struct Walk {
     leading_padding: u64,
     layers: Vec<Layer>,
     decompressed_len: u64,
-    decompressed_sha256: [u8; 32],
+    decompressed_digest: [u8; 32],
     garbage_offset: Option<u64>,
     error: Option<RamdiskError>,
 }
@@ -188,7 +186,7 @@ pub fn parse_ramdisk(src: &dyn ByteSource, offset: u64, len: u64, limits: &Limit
         entries: model.entries,
         n_link_groups: model.n_link_groups,
         decompressed_len: walk.decompressed_len,
-        decompressed_sha256: walk.decompressed_sha256,
+        decompressed_digest: walk.decompressed_digest,
         garbage_offset: walk.garbage_offset,
         diagnostics: model.diagnostics,
         error,
@@ -263,7 +261,7 @@ fn walk(src: &dyn ByteSource, offset: u64, len: u64, limits: &Limits, parser: &m
         leading_padding: 0,
         layers: Vec::new(),
         decompressed_len: 0,
-        decompressed_sha256: [0; 32],
+        decompressed_digest: [0; 32],
         garbage_offset: None,
         error: None,
     };
@@ -280,7 +278,7 @@ fn walk(src: &dyn ByteSource, offset: u64, len: u64, limits: &Limits, parser: &m
             ),
         });
     }
-    let mut pipe = Pipe { parser, hasher: Sha256::new(), total: 0 };
+    let mut pipe = Pipe { parser, total: 0 };
     let mut pos = offset;
     let result = walk_layers(&mut win, &mut pos, end, limits, &mut pipe, &mut out);
     if let Err(e) = result {
@@ -289,7 +287,7 @@ fn walk(src: &dyn ByteSource, offset: u64, len: u64, limits: &Limits, parser: &m
         }
     }
     out.decompressed_len = pipe.total;
-    out.decompressed_sha256 = pipe.hasher.finalize().into();
+    out.decompressed_digest = pipe.parser.stream_digest();
     out
 }
 
