@@ -15,6 +15,7 @@ pub mod formats;
 pub mod image;
 pub mod limits;
 pub mod report;
+pub mod sniff;
 pub mod source;
 
 #[cfg(target_arch = "wasm32")]

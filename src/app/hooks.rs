@@ -1,20 +1,33 @@
 //! Services used by the app component: the worker bridge, mirroring state into the
 //! document, and stopping stray drops from navigating away.
 
+use std::cell::RefCell;
+use std::rc::Rc;
+
 use gloo::events::{EventListener, EventListenerOptions};
 use wasm_bindgen::closure::Closure;
-use wasm_bindgen::JsCast;
-use web_sys::{Event, HtmlElement, MessageEvent, Worker};
+use wasm_bindgen::{JsCast, JsValue};
+use web_sys::{ErrorEvent, HtmlElement, MessageEvent, Worker};
 use yew::prelude::*;
 
 use crate::app::state::{Action, State};
-use crate::worker::READY;
+use crate::report::{Report, Side as ReportSide};
+use crate::worker::{Reply, Request, READY};
 
 /// A started worker with the handlers it calls; dropping it stops the worker.
-struct RunningWorker {
+pub struct RunningWorker {
     worker: Worker,
     _on_message: Closure<dyn FnMut(MessageEvent)>,
-    _on_error: Closure<dyn FnMut(Event)>,
+    _on_error: Closure<dyn FnMut(ErrorEvent)>,
+}
+
+impl RunningWorker {
+    /// Posts a compare request (the `File` handles are cloned, not their bytes).
+    pub fn post(&self, request: &Request) -> Result<(), String> {
+        self.worker
+            .post_message(&request.to_js())
+            .map_err(|err| format!("the files could not be handed to the worker: {err:?}"))
+    }
 }
 
 impl Drop for RunningWorker {
@@ -23,6 +36,62 @@ impl Drop for RunningWorker {
         self.worker.set_onerror(None);
         self.worker.terminate();
     }
+}
+
+/// The running worker, shared between the effect that owns it and the callbacks that post.
+pub type WorkerHandle = Rc<RefCell<Option<RunningWorker>>>;
+
+/// Human words for an engine phase.
+fn phase_text(phase: &str, side: Option<ReportSide>) -> String {
+    let side = match side {
+        Some(ReportSide::A) => " A",
+        Some(ReportSide::B) => " B",
+        None => "",
+    };
+    match phase {
+        "reading" => format!("Reading{side}…"),
+        "comparing" => "Comparing layers and files…".to_string(),
+        "contents" => "Comparing file contents…".to_string(),
+        "diagnosing" => "Finding likely causes…".to_string(),
+        other => format!("{other}{side}…"),
+    }
+}
+
+/// The message shown for a failed job: which file, where, what.
+pub fn failure_text(side: Option<ReportSide>, file: &str, offset: Option<u64>, message: &str) -> String {
+    let side = match side {
+        Some(ReportSide::A) => "A",
+        Some(ReportSide::B) => "B",
+        None => "",
+    };
+    match (file.is_empty(), offset) {
+        (true, _) => message.to_string(),
+        (false, Some(offset)) => format!("{side}: {file}, at byte offset {offset} ({offset:#x}): {message}"),
+        (false, None) => format!("{side}: {file}: {message}"),
+    }
+}
+
+/// Turns one worker message into an [`Action`].
+fn action_for(data: JsValue) -> Option<Action> {
+    if let Some(text) = data.as_string() {
+        return match text.as_str() {
+            READY => Some(Action::WorkerReady),
+            _ if text.starts_with("error:") => Some(Action::WorkerFailed(text)),
+            _ => None,
+        };
+    }
+    let reply: Reply = match serde_wasm_bindgen::from_value(data) {
+        Ok(reply) => reply,
+        Err(err) => return Some(Action::WorkerFailed(format!("the worker sent an unreadable message: {err}"))),
+    };
+    Some(match reply {
+        Reply::Progress { job, phase, side } => Action::Progress(job, phase_text(&phase, side)),
+        Reply::Report { job, json } => match serde_json::from_str::<Report>(&json) {
+            Ok(report) => Action::Finished(job, Rc::new(report)),
+            Err(err) => Action::Failed(job, format!("the worker's report could not be read: {err}")),
+        },
+        Reply::Failed { job, side, file, offset, message } => Action::Failed(job, failure_text(side, &file, offset, &message)),
+    })
 }
 
 /// Creates the worker and wires its messages and errors to `dispatch`.
@@ -36,21 +105,22 @@ fn start_worker(url: &str, dispatch: UseReducerDispatcher<State>) -> Result<Runn
     let on_message = {
         let dispatch = dispatch.clone();
         Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
-            match event.data().as_string() {
-                Some(text) if text == READY => dispatch.dispatch(Action::WorkerReady),
-                Some(text) if text.starts_with("error:") => {
-                    dispatch.dispatch(Action::WorkerFailed(text))
-                }
-                _ => {}
+            if let Some(action) = action_for(event.data()) {
+                dispatch.dispatch(action);
             }
         })
     };
     let on_error = {
         let url = url.to_string();
-        Closure::<dyn FnMut(Event)>::new(move |_: Event| {
-            dispatch.dispatch(Action::WorkerFailed(format!(
-                "the background worker ({url}) failed to load"
-            )));
+        Closure::<dyn FnMut(ErrorEvent)>::new(move |event: ErrorEvent| {
+            // Handled here: keep the browser from also logging it as uncaught.
+            event.prevent_default();
+            let detail = event.message();
+            dispatch.dispatch(Action::WorkerFailed(if detail.is_empty() {
+                format!("the background worker ({url}) failed to load")
+            } else {
+                format!("the background worker stopped: {detail}")
+            }));
         })
     };
     worker.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
@@ -62,24 +132,31 @@ fn start_worker(url: &str, dispatch: UseReducerDispatcher<State>) -> Result<Runn
     })
 }
 
-/// Starts the worker at `url` (when given) and reports its handshake as [`Action`]s.
+/// Starts the worker at `url` (when given) and reports its handshake and replies as
+/// [`Action`]s. A new `generation` terminates the old worker and starts a fresh one.
 ///
 /// The worker posts [`READY`] once its wasm has set `onmessage`; messages sent before that
 /// would be lost, so nothing is posted to it until then. The worker is terminated on unmount.
 #[hook]
-pub fn use_worker(url: Option<AttrValue>, dispatch: UseReducerDispatcher<State>) {
-    use_effect_with(url, move |url| {
-        let running = url
-            .as_deref()
-            .and_then(|url| match start_worker(url, dispatch.clone()) {
-                Ok(running) => Some(running),
-                Err(message) => {
-                    dispatch.dispatch(Action::WorkerFailed(message));
-                    None
-                }
-            });
-        move || drop(running)
-    });
+pub fn use_worker(url: Option<AttrValue>, generation: u32, dispatch: UseReducerDispatcher<State>) -> WorkerHandle {
+    let handle: WorkerHandle = use_mut_ref(|| None::<RunningWorker>);
+    {
+        let handle = handle.clone();
+        use_effect_with((url, generation), move |(url, _)| {
+            let running = url
+                .as_deref()
+                .and_then(|url| match start_worker(url, dispatch.clone()) {
+                    Ok(running) => Some(running),
+                    Err(message) => {
+                        dispatch.dispatch(Action::WorkerFailed(message));
+                        None
+                    }
+                });
+            *handle.borrow_mut() = running;
+            move || drop(handle.borrow_mut().take())
+        });
+    }
+    handle
 }
 
 /// Mirrors `key=value` into `document.documentElement.dataset` whenever `value` changes.
@@ -96,15 +173,86 @@ pub fn use_root_dataset(key: &'static str, value: &'static str) {
     });
 }
 
-/// Keeps a file dropped outside the zones from replacing the page with the file itself.
+/// Handles files dropped on the page outside the zones (a zone's own drop handler cancels the
+/// event first, so it is not handled twice) and keeps the browser from replacing the page with
+/// the dropped file.
 #[hook]
-pub fn use_swallow_stray_drops() {
-    use_effect_with((), |_| {
+pub fn use_page_drop(on_files: Callback<Vec<web_sys::File>>) {
+    use_effect_with((), move |_| {
         let window = gloo::utils::window();
         let options = EventListenerOptions::enable_prevent_default();
-        let listeners = ["dragover", "drop"].map(|kind| {
-            EventListener::new_with_options(&window, kind, options, |event| event.prevent_default())
+        let over = EventListener::new_with_options(&window, "dragover", options, |event| event.prevent_default());
+        let on_drop = EventListener::new_with_options(&window, "drop", options, move |event| {
+            if event.default_prevented() {
+                return;
+            }
+            event.prevent_default();
+            let files = event
+                .dyn_ref::<web_sys::DragEvent>()
+                .and_then(|drag| drag.data_transfer())
+                .and_then(|transfer| transfer.files())
+                .map(|list| (0..list.length()).filter_map(|i| list.item(i)).collect::<Vec<_>>())
+                .unwrap_or_default();
+            if !files.is_empty() {
+                on_files.emit(files);
+            }
         });
-        move || drop(listeners)
+        move || drop((over, on_drop))
+    });
+}
+
+/// j / k move to the next / previous difference (elements with `data-diff`, in page order):
+/// the stop is scrolled into view, focused and marked `.current`. Keys typed into inputs are
+/// left alone.
+#[hook]
+pub fn use_jk_navigation() {
+    use_effect_with((), |_| {
+        let current = Rc::new(std::cell::Cell::new(None::<u32>));
+        let options = EventListenerOptions::enable_prevent_default();
+        let listener = EventListener::new_with_options(&gloo::utils::window(), "keydown", options, move |event| {
+            let Some(key) = event.dyn_ref::<web_sys::KeyboardEvent>() else { return };
+            if key.ctrl_key() || key.meta_key() || key.alt_key() {
+                return;
+            }
+            let step: i64 = match key.key().as_str() {
+                "j" => 1,
+                "k" => -1,
+                _ => return,
+            };
+            let typing = event
+                .target()
+                .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
+                .is_some_and(|el| matches!(el.tag_name().as_str(), "INPUT" | "TEXTAREA" | "SELECT"));
+            if typing {
+                return;
+            }
+            let Ok(stops) = gloo::utils::document().query_selector_all("[data-diff]") else { return };
+            let n = i64::from(stops.length());
+            if n == 0 {
+                return;
+            }
+            let next = match current.get() {
+                None if step > 0 => 0,
+                None => n - 1,
+                Some(at) => (i64::from(at) + step).clamp(0, n - 1),
+            };
+            if let Some(previous) = current.get().and_then(|at| stops.item(at)) {
+                if let Some(el) = previous.dyn_ref::<web_sys::Element>() {
+                    let _ = el.class_list().remove_1("current");
+                }
+            }
+            // `next` is within 0..n, and n came from a u32.
+            let next = next as u32;
+            current.set(Some(next));
+            if let Some(el) = stops.item(next).and_then(|node| node.dyn_into::<HtmlElement>().ok()) {
+                let _ = el.class_list().add_1("current");
+                let options = web_sys::ScrollIntoViewOptions::new();
+                options.set_block(web_sys::ScrollLogicalPosition::Center);
+                el.scroll_into_view_with_scroll_into_view_options(&options);
+                let _ = el.focus();
+                event.prevent_default();
+            }
+        });
+        move || drop(listener)
     });
 }

@@ -7,6 +7,9 @@ use std::rc::Rc;
 
 use yew::Reducible;
 
+use crate::report::Report;
+use crate::sniff::FileRole;
+
 /// Which input a file belongs to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Side {
@@ -41,30 +44,54 @@ pub struct SelectedFile {
     pub name: String,
     pub size: u64,
     pub handle: web_sys::File,
+    /// What its first bytes say it is (see [`crate::sniff::classify`]).
+    pub role: FileRole,
 }
 
 impl SelectedFile {
-    /// Wraps a browser `File`, reading its name and size.
-    pub fn from_file(handle: web_sys::File) -> SelectedFile {
+    /// Wraps a browser `File` whose role is already known.
+    pub fn new(handle: web_sys::File, role: FileRole) -> SelectedFile {
         // `File.size` is a double holding an integer byte count below 2^53; the float-to-int
         // cast saturates, so even a nonsensical value cannot wrap.
         let size = handle.size() as u64;
-        SelectedFile {
-            name: handle.name(),
-            size,
-            handle,
+        SelectedFile { name: handle.name(), size, handle, role }
+    }
+}
+
+/// What one side holds: the image to compare and, optionally, a PCR file to check it against.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct SideFiles {
+    pub image: Option<SelectedFile>,
+    pub pcr: Option<SelectedFile>,
+}
+
+impl SideFiles {
+    pub fn is_empty(&self) -> bool {
+        self.image.is_none() && self.pcr.is_none()
+    }
+    /// The files in display order.
+    pub fn list(&self) -> Vec<SelectedFile> {
+        self.image.iter().chain(self.pcr.iter()).cloned().collect()
+    }
+    /// Adds dropped files: the first image replaces the image, the first PCR file the PCR file.
+    fn add(&mut self, files: &[SelectedFile]) {
+        if let Some(image) = files.iter().find(|f| f.role == FileRole::Image) {
+            self.image = Some(image.clone());
+        }
+        if let Some(pcr) = files.iter().find(|f| f.role == FileRole::PcrFile) {
+            self.pcr = Some(pcr.clone());
         }
     }
 }
 
 /// Where the page is in its work; mirrored into `document.documentElement.dataset.state`.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum Phase {
-    /// Nothing selected yet, or waiting for the user.
+    /// Nothing to compare yet (or the last run was cancelled).
     Idle,
-    /// Reading or analysing files.
-    Working,
-    /// The current selection has been fully handled.
+    /// The worker is reading or analysing; the text says which phase.
+    Working(String),
+    /// The report is shown.
     Done,
     /// Something failed; the message is shown in the status area.
     Error(String),
@@ -75,7 +102,7 @@ impl Phase {
     pub fn as_str(&self) -> &'static str {
         match self {
             Phase::Idle => "idle",
-            Phase::Working => "working",
+            Phase::Working(_) => "working",
             Phase::Done => "done",
             Phase::Error(_) => "error",
         }
@@ -104,44 +131,100 @@ impl WorkerStatus {
 /// Everything the page shows.
 #[derive(Debug, Clone, PartialEq)]
 pub struct State {
-    pub a: Vec<SelectedFile>,
-    pub b: Vec<SelectedFile>,
+    pub a: SideFiles,
+    pub b: SideFiles,
     pub phase: Phase,
     pub worker: WorkerStatus,
+    /// Id of the current comparison; replies for other ids are stale and ignored.
+    pub job: u32,
+    /// Bumped to terminate and restart the worker (cancel, or new inputs while busy).
+    pub worker_generation: u32,
+    /// The last finished report (for the current job).
+    pub report: Option<Rc<Report>>,
+    /// A one-off note for the status line ("Cancelled.").
+    pub note: Option<String>,
 }
 
 impl Default for State {
     fn default() -> State {
         State {
-            a: Vec::new(),
-            b: Vec::new(),
+            a: SideFiles::default(),
+            b: SideFiles::default(),
             phase: Phase::Idle,
             worker: WorkerStatus::Starting,
+            job: 0,
+            worker_generation: 0,
+            report: None,
+            note: None,
         }
     }
 }
 
 impl State {
     /// The files on one side.
-    pub fn files(&self, side: Side) -> &[SelectedFile] {
+    pub fn side(&self, side: Side) -> &SideFiles {
         match side {
             Side::A => &self.a,
             Side::B => &self.b,
         }
+    }
+
+    /// Both images, when both sides have one.
+    pub fn ready_to_compare(&self) -> bool {
+        self.a.image.is_some() && self.b.image.is_some()
+    }
+
+    /// Starts a new comparison if both images are there (restarting a busy worker).
+    fn restart_job(&mut self) {
+        self.report = None;
+        self.note = None;
+        if !self.ready_to_compare() {
+            self.phase = Phase::Idle;
+            return;
+        }
+        if matches!(self.phase, Phase::Working(_)) {
+            self.restart_worker();
+        }
+        self.job = self.job.wrapping_add(1);
+        self.phase = Phase::Working("Waiting for the worker…".into());
+    }
+
+    fn restart_worker(&mut self) {
+        self.worker_generation = self.worker_generation.wrapping_add(1);
+        self.worker = WorkerStatus::Starting;
     }
 }
 
 /// What can happen to the state.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Action {
-    /// Files were dropped on or picked for a side; they replace that side's files.
+    /// Files were dropped on or picked for a side. Two or more images at once fill A and B in
+    /// order (as do PCR files with them); otherwise they go to `side`.
     Pick(Side, Vec<SelectedFile>),
+    /// Files were dropped on the page outside the zones: two images fill A and B, one image
+    /// goes to the first empty side (A when both are full).
+    DropOnPage(Vec<SelectedFile>),
     /// Exchange the two sides.
     Swap,
     /// The worker posted its ready message.
     WorkerReady,
     /// The worker could not be started or crashed.
     WorkerFailed(String),
+    /// The worker entered a phase of job `.0`.
+    Progress(u32, String),
+    /// Job `.0` finished with a report.
+    Finished(u32, Rc<Report>),
+    /// Job `.0` failed (the message names file, offset and problem).
+    Failed(u32, String),
+    /// Stop the running comparison: the worker is terminated and restarted.
+    Cancel,
+    /// Compare the current files again.
+    Rerun,
+}
+
+/// Splits files into (images, PCR files), keeping order.
+fn split(files: &[SelectedFile]) -> (Vec<SelectedFile>, Vec<SelectedFile>) {
+    files.iter().cloned().partition(|f| f.role == FileRole::Image)
 }
 
 impl Reducible for State {
@@ -151,20 +234,56 @@ impl Reducible for State {
         let mut next = (*self).clone();
         match action {
             // A cancelled file dialog reports an empty selection: keep what was there.
-            Action::Pick(_, files) if files.is_empty() => return self,
+            Action::Pick(_, files) | Action::DropOnPage(files) if files.is_empty() => return self,
             Action::Pick(side, files) => {
-                match side {
-                    Side::A => next.a = files,
-                    Side::B => next.b = files,
+                let (images, pcrs) = split(&files);
+                if images.len() >= 2 {
+                    next.a = SideFiles { image: Some(images[0].clone()), pcr: pcrs.first().cloned() };
+                    next.b = SideFiles { image: Some(images[1].clone()), pcr: pcrs.get(1).cloned() };
+                } else {
+                    match side {
+                        Side::A => next.a.add(&files),
+                        Side::B => next.b.add(&files),
+                    }
                 }
-                // No analysis exists yet: showing the names is all the work there is.
-                next.phase = Phase::Done;
+                next.restart_job();
             }
-            Action::Swap => std::mem::swap(&mut next.a, &mut next.b),
+            Action::DropOnPage(files) => {
+                let (images, _) = split(&files);
+                let side = if images.len() >= 2 || next.a.image.is_none() || next.b.image.is_some() { Side::A } else { Side::B };
+                return Rc::new(next).reduce(Action::Pick(side, files));
+            }
+            Action::Swap => {
+                std::mem::swap(&mut next.a, &mut next.b);
+                next.restart_job();
+            }
             Action::WorkerReady => next.worker = WorkerStatus::Ready,
             Action::WorkerFailed(message) => {
                 next.worker = WorkerStatus::Failed;
                 next.phase = Phase::Error(message);
+            }
+            Action::Progress(job, text) if job == next.job && matches!(next.phase, Phase::Working(_)) => {
+                next.phase = Phase::Working(text);
+            }
+            Action::Finished(job, report) if job == next.job && matches!(next.phase, Phase::Working(_)) => {
+                next.report = Some(report);
+                next.phase = Phase::Done;
+            }
+            Action::Failed(job, message) if job == next.job && matches!(next.phase, Phase::Working(_)) => {
+                next.phase = Phase::Error(message);
+            }
+            // A stale reply from an earlier job.
+            Action::Progress(..) | Action::Finished(..) | Action::Failed(..) => return self,
+            Action::Rerun => next.restart_job(),
+            Action::Cancel => {
+                if !matches!(next.phase, Phase::Working(_)) {
+                    return self;
+                }
+                next.restart_worker();
+                // Replies of the cancelled job are now stale.
+                next.job = next.job.wrapping_add(1);
+                next.phase = Phase::Idle;
+                next.note = Some("Cancelled. Press Compare to start again.".into());
             }
         }
         Rc::new(next)

@@ -3,106 +3,18 @@
 // no CSP violations, no request leaving 127.0.0.1. Run with `node --test tests/e2e/`.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { createServer } from 'node:net';
-import { existsSync } from 'node:fs';
 import { mkdir, readFile } from 'node:fs/promises';
-import { fileURLToPath } from 'node:url';
 import path from 'node:path';
-import { chromium } from 'playwright-core';
+import { FIXTURES, SHOTS, assertClean, openPage as open, startServerAndBrowser } from './helpers.mjs';
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const DIST = path.join(ROOT, 'dist');
-const FIXTURES = path.join(ROOT, 'tests', 'fixtures');
-const SHOTS = path.join(ROOT, 'target', 'e2e');
-const CHROMIUM_ARGS = [
-  '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-  '--disable-background-networking', '--disable-component-update', '--disable-sync',
-  '--disable-dev-shm-usage',
-];
-
-let server;
-let browser;
-let origin;
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address();
-      probe.close(() => resolve(port));
-    });
-  });
-}
-
-async function waitForServer(url, child) {
-  for (let attempt = 0; attempt < 100; attempt++) {
-    if (child.exitCode !== null) throw new Error(`http.server exited with ${child.exitCode}`);
-    try {
-      const response = await fetch(url);
-      if (response.ok) return;
-    } catch {
-      // not listening yet
-    }
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error(`${url} did not come up`);
-}
-
+let env;
 before(async () => {
-  assert.ok(existsSync(path.join(DIST, 'index.html')), 'dist/index.html missing: run `trunk build --release` first');
-  const port = await freePort();
-  origin = `http://127.0.0.1:${port}`;
-  server = spawn('python3', ['-m', 'http.server', String(port), '--bind', '127.0.0.1', '--directory', DIST], {
-    stdio: ['ignore', 'ignore', 'ignore'],
-  });
-  await waitForServer(`${origin}/`, server);
-  browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+  env = await startServerAndBrowser();
 });
-
 after(async () => {
-  await browser?.close();
-  server?.kill();
+  await env?.close();
 });
-
-/** Opens the page with every console error, page error, CSP violation and request recorded. */
-async function openPage(options = {}) {
-  const context = await browser.newContext({ viewport: { width: 1100, height: 720 }, ...options });
-  const page = await context.newPage();
-  const problems = [];
-  const requests = [];
-  page.on('console', (message) => {
-    if (message.type() === 'error') problems.push(`console error: ${message.text()}`);
-    if (message.type() === 'warning') console.log(`(console warning: ${message.text()})`);
-  });
-  page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
-  context.on('request', (request) => requests.push(request.url()));
-  page.on('response', (response) => {
-    if (response.status() >= 400) problems.push(`HTTP ${response.status()} for ${response.url()}`);
-  });
-  page.on('requestfailed', (request) => problems.push(`request failed: ${request.url()} ${request.failure()?.errorText}`));
-  await page.addInitScript(() => {
-    window.__cspViolations = [];
-    document.addEventListener('securitypolicyviolation', (event) => {
-      window.__cspViolations.push(`${event.violatedDirective} blocked ${event.blockedURI || 'inline'}`);
-    });
-  });
-  await page.goto(`${origin}/`);
-  await page.waitForFunction(() => document.documentElement.dataset.state === 'idle');
-  await page.waitForFunction(() => document.documentElement.dataset.worker === 'ready');
-  return { context, page, problems, requests };
-}
-
-/** Everything the page did must have stayed on the test server. */
-async function assertClean({ page, problems, requests }) {
-  const violations = await page.evaluate(() => window.__cspViolations);
-  assert.deepEqual(violations, [], 'Content-Security-Policy violations');
-  assert.deepEqual(problems, [], 'console errors, page errors or failed requests');
-  assert.ok(requests.length >= 5, `only ${requests.length} requests recorded`);
-  const foreign = requests.filter((url) => !url.startsWith(`${origin}/`) && !/^(data|blob):/.test(url));
-  assert.deepEqual(foreign, [], 'requests to other origins');
-}
+const openPage = (options) => open(env, options);
 
 test('pick, drop, swap; no errors and nothing leaves 127.0.0.1', async () => {
   const session = await openPage();
@@ -115,7 +27,10 @@ test('pick, drop, swap; no errors and nothing leaves 127.0.0.1', async () => {
 
   // A: the file picker.
   await page.setInputFiles('[data-testid=input-a]', path.join(FIXTURES, 'basic-a.eif'));
-  await page.waitForFunction(() => document.documentElement.dataset.state === 'done');
+  await page.waitForFunction(() => document.querySelector('[data-testid=file-a]').textContent.includes('basic-a.eif'));
+  // One side alone is not a comparison: the page asks for the other.
+  assert.equal(await page.evaluate(() => document.documentElement.dataset.state), 'idle');
+  assert.match(await page.textContent('[data-testid=status]'), /Now add the deployed image/);
   const fileA = await page.textContent('[data-testid=file-a]');
   assert.match(fileA, /basic-a\.eif/);
   assert.match(fileA, /35\.3 KiB/);
@@ -143,7 +58,8 @@ test('pick, drop, swap; no errors and nothing leaves 127.0.0.1', async () => {
   assert.match(fileB, /35\.3 KiB/);
   assert.match(fileB, /\(36191 bytes\)/);
   assert.equal(await zoneB.evaluate((zone) => zone.classList.contains('dragging')), false, 'highlight stays after drop');
-  assert.equal(await page.evaluate(() => document.documentElement.dataset.state), 'done');
+  // Both sides filled: the comparison runs.
+  await page.waitForFunction(() => document.documentElement.dataset.state === 'done', null, { timeout: 60000 });
 
   // Swap, and swap back.
   await page.click('[data-testid=swap]');
@@ -151,7 +67,8 @@ test('pick, drop, swap; no errors and nothing leaves 127.0.0.1', async () => {
   assert.match(await page.textContent('[data-testid=file-b]'), /basic-a\.eif.*\(36185 bytes\)/);
   await page.click('[data-testid=swap]');
   assert.match(await page.textContent('[data-testid=file-a]'), /basic-a\.eif/);
-  assert.match(await page.textContent('[data-testid=status]'), /Both sides selected/);
+  await page.waitForFunction(() => document.documentElement.dataset.state === 'done', null, { timeout: 60000 });
+  assert.match(await page.textContent('[data-testid=verdict]'), /Measurements differ: PCR0, PCR2/);
 
   await mkdir(SHOTS, { recursive: true });
   await page.screenshot({ path: path.join(SHOTS, 'shell.png'), fullPage: true });

@@ -5,7 +5,7 @@
 
 use std::rc::Rc;
 
-use web_sys::{DragEvent, Event, FileList as DomFileList, HtmlInputElement};
+use web_sys::{DragEvent, Event, File, FileList as DomFileList, HtmlInputElement};
 use yew::prelude::*;
 
 use crate::app::components::file_list::FileList;
@@ -16,16 +16,13 @@ pub struct DropZoneProps {
     pub side: Side,
     pub files: Vec<SelectedFile>,
     /// Called with the dropped or picked files (never with an empty list).
-    pub on_files: Callback<Vec<SelectedFile>>,
+    pub on_files: Callback<Vec<File>>,
 }
 
-/// Collects a DOM `FileList` into owned [`SelectedFile`]s.
-fn collect(list: Option<DomFileList>) -> Vec<SelectedFile> {
+/// Collects a DOM `FileList` into owned `File` handles.
+fn collect(list: Option<DomFileList>) -> Vec<File> {
     let Some(list) = list else { return Vec::new() };
-    (0..list.length())
-        .filter_map(|idx| list.item(idx))
-        .map(SelectedFile::from_file)
-        .collect()
+    (0..list.length()).filter_map(|idx| list.item(idx)).collect()
 }
 
 #[derive(Default, PartialEq)]
@@ -110,10 +107,10 @@ pub fn drop_zone(props: &DropZoneProps) -> Html {
                 <span class="badge" aria-hidden="true">{ letter.to_uppercase() }</span>
                 { props.side.label() }
             </h2>
-            <p class="hint">{ "Drop an .eif file here, or" }</p>
+            <p class="hint">{ "Drop an .eif (or a rootfs.cpio.gz) here, with its PCR file if you have one, or" }</p>
             <input type="file" id={input_id.clone()} class="visually-hidden" multiple=true
                 data-testid={input_id.clone()} {onchange} />
-            <label for={input_id} class="button">{ "Choose file…" }</label>
+            <label for={input_id} class="button">{ "Choose files…" }</label>
             <FileList files={props.files.clone()} testid={format!("file-{letter}")} />
         </section>
     }

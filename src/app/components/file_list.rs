@@ -3,6 +3,7 @@
 use yew::prelude::*;
 
 use crate::app::state::{human_size, SelectedFile};
+use crate::sniff::FileRole;
 
 #[derive(Properties, PartialEq)]
 pub struct FileListProps {
@@ -23,7 +24,12 @@ pub fn file_list(props: &FileListProps) -> Html {
         <ul class="files" data-testid={props.testid.clone()}>
             { for props.files.iter().map(|file| html! {
                 <li>
-                    <span class="file-name">{ file.name.clone() }</span>
+                    <span class="file-name">
+                        { file.name.clone() }
+                        if file.role == FileRole::PcrFile {
+                            <span class="file-role">{ " PCR file" }</span>
+                        }
+                    </span>
                     <span class="file-size">
                         { human_size(file.size) }
                         if file.size >= 1024 {

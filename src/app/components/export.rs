@@ -1,0 +1,96 @@
+//! Exports of the shown report: the self-contained HTML report and the JSON report as
+//! downloads (a `Blob` object URL, revoked after the click), and the Markdown summary copied to
+//! the clipboard.
+
+use std::rc::Rc;
+
+use wasm_bindgen::JsCast;
+use wasm_bindgen_futures::JsFuture;
+use web_sys::{Blob, BlobPropertyBag, HtmlAnchorElement, Url};
+use yew::prelude::*;
+
+use crate::report::{html, markdown, Report};
+
+#[derive(Properties, PartialEq)]
+pub struct ExportProps {
+    pub report: Rc<Report>,
+}
+
+/// A file name stem from the two input names: "basic-a-vs-basic-b".
+fn stem(report: &Report) -> String {
+    let clean = |name: &str| {
+        let base = name.rsplit_once('.').map_or(name, |(stem, _)| stem);
+        let cleaned: String = base.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '_' }).take(40).collect();
+        if cleaned.is_empty() { "input".to_owned() } else { cleaned }
+    };
+    format!("eifscope-{}-vs-{}", clean(&report.a.name), clean(&report.b.name))
+}
+
+/// Offers `text` as a download named `file_name`.
+fn download(text: &str, mime: &str, file_name: &str) -> Result<(), String> {
+    let fail = |what: &str| format!("the download could not be prepared: {what}");
+    let options = BlobPropertyBag::new();
+    options.set_type(mime);
+    let parts = js_sys::Array::of1(&wasm_bindgen::JsValue::from_str(text));
+    let blob = Blob::new_with_str_sequence_and_options(&parts, &options).map_err(|_| fail("blob"))?;
+    let url = Url::create_object_url_with_blob(&blob).map_err(|_| fail("object URL"))?;
+    let document = gloo::utils::document();
+    let anchor: HtmlAnchorElement = document
+        .create_element("a")
+        .map_err(|_| fail("link"))?
+        .dyn_into()
+        .map_err(|_| fail("link"))?;
+    anchor.set_href(&url);
+    anchor.set_download(file_name);
+    anchor.click();
+    // The click has started the download; the URL is no longer needed.
+    let _ = Url::revoke_object_url(&url);
+    Ok(())
+}
+
+/// The three export buttons and a line saying what happened.
+#[function_component(Export)]
+pub fn export(props: &ExportProps) -> Html {
+    let message = use_state(|| None::<String>);
+    let on_html = {
+        let (report, message) = (props.report.clone(), message.clone());
+        Callback::from(move |_: MouseEvent| {
+            let result = download(&html::render(&report), "text/html;charset=utf-8", &format!("{}.html", stem(&report)));
+            message.set(Some(result.map_or_else(|e| e, |()| "HTML report downloaded.".into())));
+        })
+    };
+    let on_json = {
+        let (report, message) = (props.report.clone(), message.clone());
+        Callback::from(move |_: MouseEvent| {
+            let result = serde_json::to_string_pretty(&*report)
+                .map_err(|e| format!("the report could not be serialised: {e}"))
+                .and_then(|json| download(&json, "application/json", &format!("{}.json", stem(&report))));
+            message.set(Some(result.map_or_else(|e| e, |()| "JSON report downloaded.".into())));
+        })
+    };
+    let on_markdown = {
+        let (report, message) = (props.report.clone(), message.clone());
+        Callback::from(move |_: MouseEvent| {
+            let text = markdown::render(&report);
+            let message = message.clone();
+            let clipboard = gloo::utils::window().navigator().clipboard();
+            wasm_bindgen_futures::spawn_local(async move {
+                let done = JsFuture::from(clipboard.write_text(&text)).await;
+                message.set(Some(match done {
+                    Ok(_) => "Markdown summary copied to the clipboard.".into(),
+                    Err(_) => "The browser refused clipboard access; use Download JSON or HTML instead.".into(),
+                }));
+            });
+        })
+    };
+    html! {
+        <div class="export" data-testid="export">
+            <button type="button" class="button" data-testid="download-html" onclick={on_html}>{ "Download HTML" }</button>
+            <button type="button" class="button secondary" data-testid="download-json" onclick={on_json}>{ "Download JSON" }</button>
+            <button type="button" class="button secondary" data-testid="copy-markdown" onclick={on_markdown}>{ "Copy Markdown" }</button>
+            if let Some(text) = &*message {
+                <p class="export-message" role="status" data-testid="export-message">{ text.clone() }</p>
+            }
+        </div>
+    }
+}

@@ -1,0 +1,137 @@
+// Shared by the end-to-end tests: serve dist/ on a free 127.0.0.1 port with Python's static
+// server, launch headless Chromium (playwright-core, system binary), open the page with every
+// console error, page error, failed request, CSP violation and request recorded, and check
+// afterwards that nothing went wrong and nothing left the origin.
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { createServer } from 'node:net';
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import path from 'node:path';
+import { chromium } from 'playwright-core';
+
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+export const DIST = path.join(ROOT, 'dist');
+export const FIXTURES = path.join(ROOT, 'tests', 'fixtures');
+export const SHOTS = path.join(ROOT, 'target', 'e2e');
+const CHROMIUM_ARGS = [
+  '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+  '--disable-background-networking', '--disable-component-update', '--disable-sync',
+  '--disable-dev-shm-usage',
+];
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const { port } = probe.address();
+      probe.close(() => resolve(port));
+    });
+  });
+}
+
+async function waitForServer(url, child) {
+  for (let attempt = 0; attempt < 100; attempt++) {
+    if (child.exitCode !== null) throw new Error(`http.server exited with ${child.exitCode}`);
+    try {
+      const response = await fetch(url);
+      if (response.ok) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`${url} did not come up`);
+}
+
+/** Serves dist/ and launches Chromium; returns { origin, browser, close }. */
+export async function startServerAndBrowser() {
+  assert.ok(existsSync(path.join(DIST, 'index.html')), 'dist/index.html missing: run `trunk build --release` first');
+  const port = await freePort();
+  const origin = `http://127.0.0.1:${port}`;
+  const server = spawn('python3', ['-m', 'http.server', String(port), '--bind', '127.0.0.1', '--directory', DIST], {
+    stdio: ['ignore', 'ignore', 'ignore'],
+  });
+  await waitForServer(`${origin}/`, server);
+  const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+  return {
+    origin,
+    browser,
+    async close() {
+      await browser.close();
+      server.kill();
+    },
+  };
+}
+
+/** Opens the page with every console error, page error, CSP violation and request recorded. */
+export async function openPage(env, options = {}) {
+  const context = await env.browser.newContext({ viewport: { width: 1100, height: 720 }, ...options });
+  const page = await context.newPage();
+  const problems = [];
+  const requests = [];
+  page.on('console', (message) => {
+    if (message.type() === 'error') problems.push(`console error: ${message.text()}`);
+    if (message.type() === 'warning') console.log(`(console warning: ${message.text()})`);
+  });
+  page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
+  context.on('request', (request) => requests.push(request.url()));
+  page.on('response', (response) => {
+    if (response.status() >= 400) problems.push(`HTTP ${response.status()} for ${response.url()}`);
+  });
+  page.on('requestfailed', (request) => problems.push(`request failed: ${request.url()} ${request.failure()?.errorText}`));
+  await page.addInitScript(() => {
+    window.__cspViolations = [];
+    document.addEventListener('securitypolicyviolation', (event) => {
+      window.__cspViolations.push(`${event.violatedDirective} blocked ${event.blockedURI || 'inline'}`);
+    });
+  });
+  await page.goto(`${env.origin}/`);
+  await page.waitForFunction(() => document.documentElement.dataset.state === 'idle');
+  await page.waitForFunction(() => document.documentElement.dataset.worker === 'ready');
+  return { context, page, problems, requests, origin: env.origin };
+}
+
+/** Everything the page did must have stayed on the test server. */
+export async function assertClean({ page, problems, requests, origin }) {
+  const violations = await page.evaluate(() => window.__cspViolations);
+  assert.deepEqual(violations, [], 'Content-Security-Policy violations');
+  assert.deepEqual(problems, [], 'console errors, page errors or failed requests');
+  assert.ok(requests.length >= 5, `only ${requests.length} requests recorded`);
+  const foreign = requests.filter((url) => !url.startsWith(`${origin}/`) && !/^(data|blob):/.test(url));
+  assert.deepEqual(foreign, [], 'requests to other origins');
+}
+
+/** A DataTransfer (in the page) holding files built from local paths: [{ path, name? }]. */
+export async function dataTransferOf(page, files) {
+  const payload = [];
+  for (const file of files) {
+    const bytes = await readFile(file.path);
+    payload.push({ base64: bytes.toString('base64'), name: file.name ?? path.basename(file.path) });
+  }
+  return page.evaluateHandle((items) => {
+    const dt = new DataTransfer();
+    for (const { base64, name } of items) {
+      const raw = atob(base64);
+      const data = new Uint8Array(raw.length);
+      for (let i = 0; i < raw.length; i++) data[i] = raw.charCodeAt(i);
+      dt.items.add(new File([data], name, { type: 'application/octet-stream' }));
+    }
+    return dt;
+  }, payload);
+}
+
+/** Dispatches dragenter, dragover and drop of `transfer` on `locator`. */
+export async function dropOn(locator, transfer) {
+  await locator.dispatchEvent('dragenter', { dataTransfer: transfer });
+  await locator.dispatchEvent('dragover', { dataTransfer: transfer });
+  await locator.dispatchEvent('drop', { dataTransfer: transfer });
+}
+
+/** Waits until `<html data-state>` is one of `states`; returns it. */
+export async function waitForState(page, states, timeout = 60000) {
+  await page.waitForFunction((wanted) => wanted.includes(document.documentElement.dataset.state), states, { timeout });
+  return page.evaluate(() => document.documentElement.dataset.state);
+}
