@@ -341,16 +341,5 @@ pub fn compare_listings(
     node
 }
 
-/// The kind name for a unix `st_mode` file type.
-pub fn kind_from_mode(mode: u32) -> &'static str {
-    match mode & 0o170000 {
-        0o100000 => "file",
-        0o040000 => "dir",
-        0o120000 => "symlink",
-        0o020000 => "char",
-        0o060000 => "block",
-        0o010000 => "fifo",
-        0o140000 => "socket",
-        _ => "other",
-    }
-}
+/// The kind name for a unix `st_mode` file type (one naming for the whole report).
+pub use crate::compare::entries::kind_name as kind_from_mode;
