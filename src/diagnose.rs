@@ -17,6 +17,15 @@ struct Item {
     label: String,
 }
 
+/// "1 entry" / "3 entries".
+fn n_entries(n: usize) -> String {
+    if n == 1 {
+        "1 entry".to_owned()
+    } else {
+        format!("{n} entries")
+    }
+}
+
 fn add(rules: &mut Vec<Rule>, id: &'static str, title: String, confidence: Confidence, fix: &'static str, claimed: Vec<Item>) {
     if !claimed.is_empty() {
         rules.push(Rule { id, title, confidence, fix, claimed });
@@ -195,7 +204,7 @@ pub fn diagnose(report: &Report) -> (Vec<Cause>, Vec<String>) {
     let mtime_any = field_items(&|c| c.fields.iter().any(|f| f == "mtime") && !c.fields.iter().any(|f| f == "content"), "mtime");
     if !mtime_any.is_empty() {
         let conf = if mtime_only.len() >= 3 || (n_changed > 0 && mtime_only.len() * 2 >= n_changed) { Confidence::High } else { Confidence::Medium };
-        add(&mut rules, "file-timestamps", format!("{} entries differ in modification time ({} only in mtime)", mtime_any.len(), mtime_only.len()), conf,
+        add(&mut rules, "file-timestamps", format!("{} differ in modification time ({} only in mtime)", n_entries(mtime_any.len()), mtime_only.len()), conf,
             "Clamp mtimes: set SOURCE_DATE_EPOCH, `touch -d @0` (or a fixed date) before archiving, or use a reproducible archive tool.", mtime_any);
     }
     let signal_items = |signal: &str| -> Vec<Item> {
@@ -219,13 +228,13 @@ pub fn diagnose(report: &Report) -> (Vec<Cause>, Vec<String>) {
             }).unwrap_or(false)
         });
         let claimed: Vec<Item> = modes.iter().filter_map(|c| by_key(&format!("entry:{}#mode", c.path))).collect();
-        add(&mut rules, "file-permissions", format!("{} entries differ in permission bits{}", claimed.len(), if umask_like { " (group/other bits: a umask pattern)" } else { "" }),
+        add(&mut rules, "file-permissions", format!("{} differ in permission bits{}", n_entries(claimed.len()), if umask_like { " (group/other bits: a umask pattern)" } else { "" }),
             if umask_like { Confidence::High } else { Confidence::Medium },
             "Normalise modes before archiving (umask 022 in the build, or an explicit chmod).", claimed);
     }
     let mut owners = field_items(&|c| c.fields.iter().any(|f| f == "uid"), "uid");
     owners.extend(field_items(&|c| c.fields.iter().any(|f| f == "gid"), "gid"));
-    add(&mut rules, "file-ownership", format!("{} ownership differences (uid/gid)", owners.len()), Confidence::High,
+    add(&mut rules, "file-ownership", format!("{} (uid/gid)", if owners.len() == 1 { "1 ownership difference".to_owned() } else { format!("{} ownership differences", owners.len()) }), Confidence::High,
         "Archive with fixed ownership: `cpio -R 0:0`, `tar --owner=0 --group=0`.", owners);
 
     // Archive-level bookkeeping and compression.
