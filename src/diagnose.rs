@@ -17,12 +17,12 @@ struct Item {
     label: String,
 }
 
-/// "1 entry" / "3 entries".
-fn n_entries(n: usize) -> String {
+/// "1 entry differs" / "3 entries differ".
+fn n_entries_differ(n: usize) -> String {
     if n == 1 {
-        "1 entry".to_owned()
+        "1 entry differs".to_owned()
     } else {
-        format!("{n} entries")
+        format!("{n} entries differ")
     }
 }
 
@@ -204,7 +204,7 @@ pub fn diagnose(report: &Report) -> (Vec<Cause>, Vec<String>) {
     let mtime_any = field_items(&|c| c.fields.iter().any(|f| f == "mtime") && !c.fields.iter().any(|f| f == "content"), "mtime");
     if !mtime_any.is_empty() {
         let conf = if mtime_only.len() >= 3 || (n_changed > 0 && mtime_only.len() * 2 >= n_changed) { Confidence::High } else { Confidence::Medium };
-        add(&mut rules, "file-timestamps", format!("{} differ in modification time ({} only in mtime)", n_entries(mtime_any.len()), mtime_only.len()), conf,
+        add(&mut rules, "file-timestamps", format!("{} in modification time ({} only in mtime)", n_entries_differ(mtime_any.len()), mtime_only.len()), conf,
             "Clamp mtimes: set SOURCE_DATE_EPOCH, `touch -d @0` (or a fixed date) before archiving, or use a reproducible archive tool.", mtime_any);
     }
     let signal_items = |signal: &str| -> Vec<Item> {
@@ -228,7 +228,7 @@ pub fn diagnose(report: &Report) -> (Vec<Cause>, Vec<String>) {
             }).unwrap_or(false)
         });
         let claimed: Vec<Item> = modes.iter().filter_map(|c| by_key(&format!("entry:{}#mode", c.path))).collect();
-        add(&mut rules, "file-permissions", format!("{} differ in permission bits{}", n_entries(claimed.len()), if umask_like { " (group/other bits: a umask pattern)" } else { "" }),
+        add(&mut rules, "file-permissions", format!("{} in permission bits{}", n_entries_differ(claimed.len()), if umask_like { " (group/other bits: a umask pattern)" } else { "" }),
             if umask_like { Confidence::High } else { Confidence::Medium },
             "Normalise modes before archiving (umask 022 in the build, or an explicit chmod).", claimed);
     }
