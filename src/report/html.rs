@@ -186,15 +186,6 @@ fn pcrs(out: &mut String, report: &Report) {
     out.push_str("</section>");
 }
 
-fn status(s: LayerStatus) -> &'static str {
-    match s {
-        LayerStatus::Equal => "equal",
-        LayerStatus::Differ => "differs",
-        LayerStatus::OnlyA => "only in A",
-        LayerStatus::OnlyB => "only in B",
-        LayerStatus::Absent => "absent",
-    }
-}
 
 fn layers(out: &mut String, layers: &[Layer]) {
     out.push_str("<section id=\"layers\"><h2>Layers</h2>");
@@ -207,7 +198,7 @@ fn layers(out: &mut String, layers: &[Layer]) {
             if layer.status == LayerStatus::Equal { "eq" } else { "ne" },
             if layer.status == LayerStatus::Equal { "" } else { " open" },
             esc(&layer.title),
-            status(layer.status),
+            layer.status.label(),
             esc(&measured)
         );
         field_table(out, &layer.changes);

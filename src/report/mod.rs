@@ -129,6 +129,19 @@ pub enum LayerStatus {
     Absent,
 }
 
+impl LayerStatus {
+    /// How reports (HTML export and the app) name the status.
+    pub fn label(self) -> &'static str {
+        match self {
+            LayerStatus::Equal => "equal",
+            LayerStatus::Differ => "differs",
+            LayerStatus::OnlyA => "only in A",
+            LayerStatus::OnlyB => "only in B",
+            LayerStatus::Absent => "absent",
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Layer {
     /// Stable id, also the HTML anchor: "header", "sections", "kernel", "cmdline", "metadata",

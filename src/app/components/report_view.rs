@@ -207,15 +207,6 @@ fn pcr_file(check: &PcrFileCheck) -> Html {
     }
 }
 
-fn status(s: LayerStatus) -> &'static str {
-    match s {
-        LayerStatus::Equal => "equal",
-        LayerStatus::Differ => "differs",
-        LayerStatus::OnlyA => "only in A",
-        LayerStatus::OnlyB => "only in B",
-        LayerStatus::Absent => "absent",
-    }
-}
 
 fn field_table(changes: &[FieldChange]) -> Html {
     if changes.is_empty() {
@@ -250,7 +241,7 @@ fn layers(layers: &[Layer]) -> Html {
                         data-diff={differs.then_some("layer")} tabindex="-1">
                         <summary>
                             <span class={classes!("dot", if differs { "bad" } else { "ok" })} aria-hidden="true"></span>
-                            <b>{ layer.title.clone() }</b>{ format!(" — {}", status(layer.status)) }
+                            <b>{ layer.title.clone() }</b>{ format!(" — {}", layer.status.label()) }
                             <small class="muted">{ format!(" ({measured})") }</small>
                             if layer.consequence_only { <small class="muted">{ " · a consequence of other differences" }</small> }
                         </summary>
