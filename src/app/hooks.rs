@@ -160,9 +160,9 @@ pub fn use_worker(url: Option<AttrValue>, generation: u32, dispatch: UseReducerD
 }
 
 /// Mirrors `key=value` into `document.documentElement.dataset` whenever `value` changes.
-/// Tests and scripts wait on these (`data-state`, `data-worker`).
+/// Tests and scripts wait on these (`data-state`, `data-worker`, `data-job`).
 #[hook]
-pub fn use_root_dataset(key: &'static str, value: &'static str) {
+pub fn use_root_dataset(key: &'static str, value: String) {
     use_effect_with(value, move |value| {
         let root = gloo::utils::document()
             .document_element()

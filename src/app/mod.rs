@@ -9,7 +9,8 @@
 //!
 //! `document.documentElement.dataset.state` follows [`state::Phase`]: `idle` once mounted,
 //! `working` while analysing, `done` when results are shown, `error` on failure.
-//! `dataset.worker` is `starting`, `ready` or `error`.
+//! `dataset.worker` is `starting`, `ready` or `error`; `dataset.job` is the id of the current
+//! comparison (bumped each time one starts).
 
 pub mod components;
 pub mod files;
@@ -56,8 +57,11 @@ fn sniff_then(dispatch: UseReducerDispatcher<State>, files: Vec<web_sys::File>, 
 pub fn app(props: &AppProps) -> Html {
     let state = use_reducer(State::default);
     let worker = use_worker(props.worker_url.clone(), state.worker_generation, state.dispatcher());
-    use_root_dataset("state", state.phase.as_str());
-    use_root_dataset("worker", state.worker.as_str());
+    // `job` is set in the same commit as `state`, so a script that saw job N never reads a
+    // stale `done`/`error` of job N-1 (see tests/e2e/helpers.mjs `waitForResult`).
+    use_root_dataset("state", state.phase.as_str().to_owned());
+    use_root_dataset("worker", state.worker.as_str().to_owned());
+    use_root_dataset("job", state.job.to_string());
     use_page_drop({
         let dispatch = state.dispatcher();
         Callback::from(move |files| sniff_then(dispatch.clone(), files, Action::DropOnPage))

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import {
-  FIXTURES, SHOTS, assertClean, dataTransferOf, dropOn, openPage, startServerAndBrowser, waitForState,
+  FIXTURES, SHOTS, assertClean, dataTransferOf, dropOn, openPage, startServerAndBrowser, resultOf,
 } from './helpers.mjs';
 
 const PLANTED = [
@@ -31,9 +31,10 @@ after(async () => {
 
 /** Picks `a` and `b` (lists of fixture names) with the file inputs and waits for the end. */
 async function compare(page, a, b, end = 'done') {
-  await page.setInputFiles('[data-testid=input-a]', a.map(fixture));
-  await page.setInputFiles('[data-testid=input-b]', b.map(fixture));
-  const state = await waitForState(page, ['done', 'error']);
+  const state = await resultOf(page, async () => {
+    await page.setInputFiles('[data-testid=input-a]', a.map(fixture));
+    await page.setInputFiles('[data-testid=input-b]', b.map(fixture));
+  });
   if (state !== end) {
     assert.fail(`ended in ${state}: ${await page.textContent('[data-testid=status]')}`);
   }
@@ -129,8 +130,7 @@ test('two images dropped at once fill A and B in order', async () => {
   const session = await openPage(env);
   const { page } = session;
   const transfer = await dataTransferOf(page, [{ path: fixture('basic-a.eif') }, { path: fixture('basic-b.eif') }]);
-  await dropOn(page.locator('[data-testid=zone-a]'), transfer);
-  assert.equal(await waitForState(page, ['done', 'error']), 'done');
+  assert.equal(await resultOf(page, () => dropOn(page.locator('[data-testid=zone-a]'), transfer)), 'done');
   assert.match(await page.textContent('[data-testid=file-a]'), /basic-a\.eif/);
   assert.match(await page.textContent('[data-testid=file-b]'), /basic-b\.eif/);
   assert.equal(await page.textContent('[data-testid=verdict]'), 'Measurements differ: PCR0, PCR2');
@@ -169,15 +169,15 @@ test('a file that is not an image: a clear error naming file, problem and offset
   const session = await openPage(env);
   const { page } = session;
   const readme = await readFile(fixture('README.md'));
-  await page.setInputFiles('[data-testid=input-a]', { name: 'x.eif', mimeType: 'application/octet-stream', buffer: readme });
-  await page.setInputFiles('[data-testid=input-b]', fixture('basic-b.eif'));
-  assert.equal(await waitForState(page, ['done', 'error']), 'error');
+  assert.equal(await resultOf(page, async () => {
+    await page.setInputFiles('[data-testid=input-a]', { name: 'x.eif', mimeType: 'application/octet-stream', buffer: readme });
+    await page.setInputFiles('[data-testid=input-b]', fixture('basic-b.eif'));
+  }), 'error');
   const status = await page.textContent('[data-testid=status]');
   assert.match(status, /^Error: A: x\.eif, at byte offset 0 \(0x0\): not an eif \(magic 23204549, expected 2e656966\)/);
   await page.screenshot({ path: path.join(SHOTS, 'app-error.png') });
   // Replacing the bad file recovers.
-  await page.setInputFiles('[data-testid=input-a]', fixture('basic-a.eif'));
-  assert.equal(await waitForState(page, ['done', 'error']), 'done');
+  assert.equal(await resultOf(page, () => page.setInputFiles('[data-testid=input-a]', fixture('basic-a.eif'))), 'done');
   await assertClean(session);
   await session.context.close();
 });
@@ -186,9 +186,10 @@ test('a truncated EIF is reported, not crashed on', async () => {
   const session = await openPage(env);
   const { page } = session;
   const whole = await readFile(fixture('basic-a.eif'));
-  await page.setInputFiles('[data-testid=input-a]', { name: 'cut.eif', mimeType: 'application/octet-stream', buffer: whole.subarray(0, 20000) });
-  await page.setInputFiles('[data-testid=input-b]', fixture('basic-b.eif'));
-  const state = await waitForState(page, ['done', 'error']);
+  const state = await resultOf(page, async () => {
+    await page.setInputFiles('[data-testid=input-a]', { name: 'cut.eif', mimeType: 'application/octet-stream', buffer: whole.subarray(0, 20000) });
+    await page.setInputFiles('[data-testid=input-b]', fixture('basic-b.eif'));
+  });
   const text = state === 'done' ? await page.textContent('#diagnostics') : await page.textContent('[data-testid=status]');
   assert.match(text, /trunc|past the end|short|end of/i, `no word about the truncation in: ${text}`);
   await assertClean(session);
@@ -198,8 +199,7 @@ test('a truncated EIF is reported, not crashed on', async () => {
 test('"Try a sample" fetches the built-in pair from this origin', async () => {
   const session = await openPage(env);
   const { page } = session;
-  await page.click('[data-testid=sample]');
-  assert.equal(await waitForState(page, ['done', 'error']), 'done');
+  assert.equal(await resultOf(page, () => page.click('[data-testid=sample]')), 'done');
   assert.equal(await page.textContent('[data-testid=verdict]'), 'Measurements differ: PCR0, PCR2');
   assert.ok(session.requests.some((url) => url.endsWith('/samples/basic-a.eif')));
   await assertClean(session);

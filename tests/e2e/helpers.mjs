@@ -130,8 +130,27 @@ export async function dropOn(locator, transfer) {
   await locator.dispatchEvent('drop', { dataTransfer: transfer });
 }
 
-/** Waits until `<html data-state>` is one of `states`; returns it. */
-export async function waitForState(page, states, timeout = 60000) {
-  await page.waitForFunction((wanted) => wanted.includes(document.documentElement.dataset.state), states, { timeout });
-  return page.evaluate(() => document.documentElement.dataset.state);
+/** The id of the page's current comparison (`<html data-job>`, 0 before the first). */
+export async function jobOf(page) {
+  return page.evaluate(() => Number(document.documentElement.dataset.job ?? 0));
+}
+
+/**
+ * Waits until a comparison newer than job `after` has ended and returns how: 'done' or 'error'.
+ * Job and state are read in the same poll, so a stale result of an earlier job (still on the
+ * page for a moment after new files are picked) is never mistaken for this one.
+ */
+export async function waitForResult(page, after, timeout = 60000) {
+  const handle = await page.waitForFunction((after) => {
+    const { job, state } = document.documentElement.dataset;
+    return Number(job ?? 0) > after && (state === 'done' || state === 'error') ? state : false;
+  }, after, { timeout });
+  return handle.jsonValue();
+}
+
+/** Runs `action` (which starts a comparison) and waits for that comparison's result. */
+export async function resultOf(page, action, timeout = 60000) {
+  const before = await jobOf(page);
+  await action();
+  return waitForResult(page, before, timeout);
 }

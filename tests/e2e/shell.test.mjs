@@ -5,7 +5,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { FIXTURES, SHOTS, assertClean, openPage as open, startServerAndBrowser } from './helpers.mjs';
+import { FIXTURES, SHOTS, assertClean, jobOf, openPage as open, startServerAndBrowser, waitForResult } from './helpers.mjs';
 
 let env;
 before(async () => {
@@ -52,6 +52,7 @@ test('pick, drop, swap; no errors and nothing leaves 127.0.0.1', async () => {
   await page.waitForSelector('[data-testid=zone-b].dragging');
   await mkdir(SHOTS, { recursive: true });
   await page.screenshot({ path: path.join(SHOTS, 'shell-dragover.png') });
+  const beforeDrop = await jobOf(page);
   await zoneB.dispatchEvent('drop', { dataTransfer: transfer });
   await page.waitForFunction(() => document.querySelector('[data-testid=file-b]').textContent.includes('basic-b.eif'));
   const fileB = await page.textContent('[data-testid=file-b]');
@@ -59,15 +60,16 @@ test('pick, drop, swap; no errors and nothing leaves 127.0.0.1', async () => {
   assert.match(fileB, /\(36191 bytes\)/);
   assert.equal(await zoneB.evaluate((zone) => zone.classList.contains('dragging')), false, 'highlight stays after drop');
   // Both sides filled: the comparison runs.
-  await page.waitForFunction(() => document.documentElement.dataset.state === 'done', null, { timeout: 60000 });
+  assert.equal(await waitForResult(page, beforeDrop), 'done');
 
   // Swap, and swap back.
+  const beforeSwap = await jobOf(page);
   await page.click('[data-testid=swap]');
   assert.match(await page.textContent('[data-testid=file-a]'), /basic-b\.eif.*\(36191 bytes\)/);
   assert.match(await page.textContent('[data-testid=file-b]'), /basic-a\.eif.*\(36185 bytes\)/);
   await page.click('[data-testid=swap]');
   assert.match(await page.textContent('[data-testid=file-a]'), /basic-a\.eif/);
-  await page.waitForFunction(() => document.documentElement.dataset.state === 'done', null, { timeout: 60000 });
+  assert.equal(await waitForResult(page, beforeSwap + 1), 'done');
   assert.match(await page.textContent('[data-testid=verdict]'), /Measurements differ: PCR0, PCR2/);
 
   await mkdir(SHOTS, { recursive: true });
