@@ -6,7 +6,8 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { createServer } from 'node:net';
 import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, symlink } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 import { chromium } from 'playwright-core';
@@ -46,22 +47,36 @@ async function waitForServer(url, child) {
   throw new Error(`${url} did not come up`);
 }
 
-/** Serves dist/ and launches Chromium; returns { origin, browser, close }. */
-export async function startServerAndBrowser() {
+/**
+ * Serves dist/ and launches Chromium; returns { origin, url, browser, close }. With
+ * `subPath` (e.g. '/tools/eifscope') dist/ is served under that path of the host instead of
+ * at its root, as on a shared static host, and `url` is the page's address there.
+ */
+export async function startServerAndBrowser({ subPath = '' } = {}) {
   assert.ok(existsSync(path.join(DIST, 'index.html')), 'dist/index.html missing: run `trunk build --release` first');
+  let directory = DIST;
+  if (subPath) {
+    directory = await mkdtemp(path.join(tmpdir(), 'eifscope-host-'));
+    const mount = path.join(directory, ...subPath.split('/').filter(Boolean));
+    await mkdir(path.dirname(mount), { recursive: true });
+    await symlink(DIST, mount, 'dir');
+  }
   const port = await freePort();
   const origin = `http://127.0.0.1:${port}`;
-  const server = spawn('python3', ['-m', 'http.server', String(port), '--bind', '127.0.0.1', '--directory', DIST], {
+  const url = `${origin}${subPath}/`;
+  const server = spawn('python3', ['-m', 'http.server', String(port), '--bind', '127.0.0.1', '--directory', directory], {
     stdio: ['ignore', 'ignore', 'ignore'],
   });
-  await waitForServer(`${origin}/`, server);
+  await waitForServer(url, server);
   const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
   return {
     origin,
+    url,
     browser,
     async close() {
       await browser.close();
       server.kill();
+      if (subPath) await rm(directory, { recursive: true, force: true });
     },
   };
 }
@@ -88,7 +103,7 @@ export async function openPage(env, options = {}) {
       window.__cspViolations.push(`${event.violatedDirective} blocked ${event.blockedURI || 'inline'}`);
     });
   });
-  await page.goto(`${env.origin}/`);
+  await page.goto(env.url);
   await page.waitForFunction(() => document.documentElement.dataset.state === 'idle');
   await page.waitForFunction(() => document.documentElement.dataset.worker === 'ready');
   return { context, page, problems, requests, origin: env.origin };
