@@ -139,7 +139,12 @@ pub fn compare_images(a: &Input<'_>, ia: &Image, b: &Input<'_>, ib: &Image, limi
         VerdictKind::MeasurementsEqual => "Same measurements, different bytes: every PCR matches".to_owned(),
         VerdictKind::MeasurementsDiffer => format!("Measurements differ: {}", pcrs_differ.join(", ")),
         VerdictKind::ContentsDiffer => {
-            if entries.changed.is_empty() && entries.added.is_empty() && entries.removed.is_empty() && entries.moved.is_empty() {
+            let same_files = entries.changed.is_empty() && entries.added.is_empty() && entries.removed.is_empty() && entries.moved.is_empty();
+            let ramdisk_layers_equal = layers.iter().filter(|l| l.id.starts_with("ramdisk-")).all(|l| l.status == LayerStatus::Equal);
+            if same_files && ramdisk_layers_equal && (skip_a > 0 || skip_b > 0) {
+                let (eif, bare) = if skip_a > 0 { ("A", "B") } else { ("B", "A") };
+                format!("Same ramdisk: {bare} is byte for byte {eif}'s customer ramdisk")
+            } else if same_files {
                 "Same files, different archive bytes".to_owned()
             } else {
                 "Contents differ".to_owned()
@@ -603,7 +608,14 @@ pub fn terminal_summary(report: &Report) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "{}", report.verdict.headline);
     for row in &report.measurements {
-        let _ = writeln!(out, "  {} {}  A {}  B {}", row.pcr, if row.equal { "=" } else { "≠" }, row.a.as_deref().map(short).unwrap_or("-"), row.b.as_deref().map(short).unwrap_or("-"));
+        let state = row.state_label();
+        let mark = match state {
+            "equal" => "=",
+            "differs" => "≠",
+            _ => "·",
+        };
+        let side_note = if mark == "·" { format!("  ({state})") } else { String::new() };
+        let _ = writeln!(out, "  {} {mark}  A {}  B {}{side_note}", row.pcr, row.a.as_deref().map(short).unwrap_or("-"), row.b.as_deref().map(short).unwrap_or("-"));
     }
     for check in &report.pcr_files {
         let _ = writeln!(out, "  pcr file {} ({:?}): {}", check.file_name, check.side, if check.matches { "matches" } else { "does NOT match" });

@@ -40,7 +40,8 @@ struct Rule {
     claimed: Vec<Item>,
 }
 
-const PRIORITY: &[&str] = &[
+/// Every cause id, a public contract, in tie-break order (more specific causes first).
+pub const PRIORITY: &[&str] = &[
     "different-source",
     "unpinned-dependencies",
     "kernel",
@@ -54,6 +55,7 @@ const PRIORITY: &[&str] = &[
     "file-permissions",
     "file-ownership",
     "compression",
+    "ramdisk-layout",
     "entry-order",
     "inode-numbers",
     "case-collision",
@@ -90,9 +92,15 @@ fn items(report: &Report) -> Vec<Item> {
         out.push(Item { key: format!("entry:{}#moved", m.to), anchor: format!("entry:{}", m.to), label: format!("{} moved to {}", m.from, m.to) });
     }
     for n in &e.notes {
-        if matches!(n.id.as_str(), "inode-numbers" | "entry-order" | "duplicate-names") {
+        if matches!(n.id.as_str(), "inode-numbers" | "entry-order" | "duplicate-names" | "split-differs") {
             let rd = n.ramdisk.map(|r| r.to_string()).unwrap_or_default();
-            out.push(Item { key: format!("note:{}:{rd}", n.id), anchor: format!("layer:ramdisk-{rd}-archive"), label: n.message.clone() });
+            // A note about one ramdisk links to its archive layer; one about the merged tree
+            // (no ramdisk) to the file list.
+            let anchor = match n.ramdisk {
+                Some(r) => format!("layer:ramdisk-{r}-archive"),
+                None => "files".to_owned(),
+            };
+            out.push(Item { key: format!("note:{}:{rd}", n.id), anchor, label: n.message.clone() });
         }
     }
     out
@@ -258,6 +266,40 @@ pub fn diagnose(report: &Report) -> (Vec<Cause>, Vec<String>) {
     }
     add(&mut rules, "compression", "Decompressed archives are identical; only the compressed bytes differ".into(), Confidence::High,
         "Pin the compressor, its level and `-n` (no name/time in the gzip header).", compression);
+
+    // The same tree packed into a different number (or split) of customer ramdisks: the kernel
+    // unpacks the same files, but PCR0/PCR2 hash the ramdisk bytes, and the section count,
+    // layout, CRC and file size follow.
+    let ramdisk_count = |side: &crate::report::InputSide| side.summary.get("ramdisks").and_then(|r| r.as_array()).map(|r| r.len());
+    let (count_a, count_b) = (ramdisk_count(&report.a), ramdisk_count(&report.b));
+    let split = layer_items("note:split-differs");
+    let is_eif = |side: &crate::report::InputSide| side.summary.get("kind").and_then(|k| k.as_str()) == Some("eif");
+    if is_eif(&report.a) && is_eif(&report.b) && (count_a != count_b || !split.is_empty()) {
+        let mut layout = split;
+        for l in report.layers.iter().filter(|l| l.id.starts_with("ramdisk-") && matches!(l.status, LayerStatus::OnlyA | LayerStatus::OnlyB)) {
+            layout.extend(by_key(&format!("layer:{}", l.id)));
+        }
+        let section_layout_only = report.layers.iter().any(|l| {
+            l.id == "sections" && l.changes.iter().all(|c| c.field == "layout" || c.field.starts_with("Ramdisk["))
+        });
+        if !layout.is_empty() && section_layout_only {
+            layout.extend(by_key("layer:sections"));
+            let header_layout_only = report.layers.iter().any(|l| {
+                l.id == "header" && l.changes.iter().all(|c| matches!(c.field.as_str(), "num_sections" | "crc32" | "crc ok" | "file size" | "section_offsets" | "section_sizes"))
+            });
+            if header_layout_only {
+                layout.extend(by_key("layer:header"));
+            }
+        }
+        let counts = match (count_a, count_b) {
+            (Some(a), Some(b)) if a != b => format!(" ({a} ramdisks in A, {b} in B)"),
+            _ => String::new(),
+        };
+        add(&mut rules, "ramdisk-layout", format!("The same files are packed into ramdisks differently{counts}"),
+            if entries_equal { Confidence::High } else { Confidence::Medium },
+            "Build both images with the same packaging tool and ramdisk arguments (e.g. the same eif_build --ramdisk list, nitro-cli version or StageX/monzo recipe): the kernel sees the same tree, but PCR0/PCR2 hash each ramdisk's bytes.",
+            layout);
+    }
 
     // Path patterns.
     let path_items = |pred: &dyn Fn(&str) -> bool| -> Vec<Item> {

@@ -435,3 +435,14 @@ fn different_source_with_touched_files() {
     assert_eq!(ts_anchors, ["entry:rootfs", "entry:rootfs/app"]);
     assert!(r.unexplained.is_empty(), "{:?}", r.unexplained);
 }
+
+#[test]
+fn every_cause_id_is_documented_and_distinct() {
+    let doc = include_str!("../ARCHITECTURE.md");
+    let mut seen = std::collections::BTreeSet::new();
+    for id in eifscope::diagnose::PRIORITY {
+        assert!(seen.insert(id), "{id} listed twice");
+        assert!(doc.contains(id), "cause id {id} is not documented in ARCHITECTURE.md");
+    }
+    assert_eq!(seen.len(), 19);
+}

@@ -174,12 +174,25 @@ fn multi_split_is_not_everything_changed() {
     assert!(r.entries.added.is_empty() && r.entries.removed.is_empty());
     assert!(r.entries.notes.iter().any(|n| n.id == "split-differs"));
     assert_eq!(r.first_divergence.as_deref(), Some("header"), "num_sections differs");
+    // The one cause: the same tree packed into 2 vs 3 ramdisks explains the header, the
+    // section list and the extra ramdisk; nothing is left unexplained.
+    assert_eq!(r.causes.len(), 1, "{:?}", r.causes);
+    assert_eq!(r.causes[0].id, "ramdisk-layout");
+    assert_eq!(r.causes[0].title, "The same files are packed into ramdisks differently (2 ramdisks in A, 3 in B)");
+    assert_eq!(r.causes[0].confidence, eifscope::report::Confidence::High);
+    let anchors: Vec<&str> = r.causes[0].evidence.iter().map(|e| e.anchor.as_str()).collect();
+    for want in ["layer:header", "layer:sections", "layer:ramdisk-2-compression", "files"] {
+        assert!(anchors.contains(&want), "{want} not in {anchors:?}");
+    }
+    assert!(r.unexplained.is_empty(), "{:?}", r.unexplained);
 }
 
 #[test]
 fn signed_vs_unsigned_moves_pcr8_only() {
     let r = diff("basic-a.eif", "signed.eif");
     assert_eq!(r.verdict.pcrs_differ, ["PCR8"]);
+    let pcr8 = r.measurements.iter().find(|row| row.pcr == "PCR8").unwrap();
+    assert_eq!((pcr8.a.is_none(), pcr8.equal, pcr8.state_label()), (true, false, "only in B"));
     assert_eq!(r.causes[0].id, "signature");
     let sig = r.layers.iter().find(|l| l.id == "signature").unwrap();
     assert_eq!(sig.status, eifscope::report::LayerStatus::OnlyB);
@@ -205,7 +218,15 @@ fn eif_against_its_own_rootfs_archive() {
     assert!(r.entries.notes.iter().any(|n| n.id == "bare-ramdisk"));
     let comp = r.layers.iter().find(|l| l.id == "ramdisk-1-compression").unwrap();
     assert_eq!(comp.status, eifscope::report::LayerStatus::Equal);
+    // The archive is the exact customer ramdisk AWS's builder was given (fixtures README).
+    assert_eq!(r.verdict.headline, "Same ramdisk: B is byte for byte A's customer ramdisk");
+    // Ramdisk numbers of a bare archive and an EIF are not comparable: no "split" note, no cause.
+    assert!(!r.entries.notes.iter().any(|n| n.id == "split-differs"), "{:?}", r.entries.notes);
+    assert!(r.causes.is_empty(), "{:?}", r.causes);
+    // A bare ramdisk has no PCRs: the rows say whose value is shown, not "differs".
+    assert!(r.measurements.iter().all(|row| row.state_label() == "only in A"), "{:?}", r.measurements);
     let r = diff("basic-a.eif", "basic-customer-b.cpio.gz");
+    assert_eq!(r.verdict.headline, "Contents differ");
     let mut changed: Vec<&str> = r.entries.changed.iter().map(|c| c.path.as_str()).collect();
     changed.sort();
     assert_eq!(changed, ["rootfs/etc/app.conf", "rootfs/usr/bin/hello", "rootfs/usr/local/bin/start.sh"]);

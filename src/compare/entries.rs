@@ -225,10 +225,12 @@ fn field_changes(a: &EntryView, b: &EntryView, both_measured: bool, split_moves:
         let show = |peers: &[Vec<u8>]| if peers.is_empty() { "(none)".to_owned() } else { peers.iter().map(|p| display(p)).collect::<Vec<_>>().join(", ") };
         push("hardlink_group", show(&a.link_peers), show(&b.link_peers));
     }
-    if a.ramdisk != b.ramdisk {
+    // Ramdisk numbers only mean the same thing when both sides are EIFs: a bare ramdisk is
+    // number 0 of its own, compared with an EIF's customer ramdisks.
+    if both_measured && a.ramdisk != b.ramdisk {
         // Moving between customer ramdisks changes no PCR boundary; bootstrap <-> customer does.
         let group = |r: u32| r == 0;
-        if both_measured && group(a.ramdisk) != group(b.ramdisk) {
+        if group(a.ramdisk) != group(b.ramdisk) {
             push("ramdisk", a.ramdisk.to_string(), b.ramdisk.to_string());
         } else {
             *split_moves += 1;

@@ -159,7 +159,7 @@ fn pcrs(out: &mut String, report: &Report) {
             esc(&row.pcr),
             esc(row.a.as_deref().unwrap_or("—")),
             esc(row.b.as_deref().unwrap_or("—")),
-            if row.equal { "equal" } else { "<b>differs</b>" },
+            if row.equal { "equal".to_owned() } else { format!("<b>{}</b>", row.state_label()) },
             esc(&row.fed_by.join(", ")),
             row.note.as_deref().map(|n| format!("<br><small>{}</small>", esc(n))).unwrap_or_default()
         );

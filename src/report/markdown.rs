@@ -65,7 +65,7 @@ pub fn render(report: &Report) -> String {
                 md(&row.pcr),
                 code(row.a.as_deref().unwrap_or("-")),
                 code(row.b.as_deref().unwrap_or("-")),
-                if row.equal { "equal" } else { "**differs**" }
+                if row.equal { "equal".to_owned() } else { format!("**{}**", row.state_label()) }
             );
         }
         out.push('\n');

@@ -98,6 +98,20 @@ pub struct PcrRow {
     pub note: Option<String>,
 }
 
+impl PcrRow {
+    /// How the row reads in every presenter: "equal", "differs", or "only in A" / "only in B"
+    /// when one side has no value (a PCR8 of one signed image, or a bare ramdisk, which has no
+    /// PCRs at all, against an EIF).
+    pub fn state_label(&self) -> &'static str {
+        match (&self.a, &self.b) {
+            (Some(_), None) => "only in A",
+            (None, Some(_)) => "only in B",
+            _ if self.equal => "equal",
+            _ => "differs",
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PcrFileCheck {
     pub side: Side,

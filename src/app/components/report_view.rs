@@ -163,7 +163,7 @@ fn pcrs(report: &Report) -> Html {
                                     <th>{ row.pcr.clone() }</th>
                                     <td data-side="a">{ pcr_value(&row.a) }</td>
                                     <td data-side="b">{ pcr_value(&row.b) }</td>
-                                    <td>if row.equal { <span class="ok">{ "✓ equal" }</span> } else { <strong class="bad">{ "✗ differs" }</strong> }</td>
+                                    <td>if row.equal { <span class="ok">{ "✓ equal" }</span> } else { <strong class="bad">{ format!("✗ {}", row.state_label()) }</strong> }</td>
                                     <td>
                                         { row.fed_by.join(", ") }
                                         if let Some(note) = &row.note { <br /><small class="muted">{ note.clone() }</small> }
