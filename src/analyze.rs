@@ -80,6 +80,15 @@ pub fn compare_with_progress(a: &Input<'_>, b: &Input<'_>, limits: &Limits, prog
 
 /// Compares two already decoded images (their sources are needed again for contents).
 pub fn compare_images(a: &Input<'_>, ia: &Image, b: &Input<'_>, ib: &Image, limits: &Limits, progress: &mut dyn FnMut(Progress)) -> Report {
+    let mut report = summarize_images(a, ia, b, ib, progress);
+    fill_contents(&mut report, a, ia, b, ib, limits, progress);
+    report
+}
+
+/// The report without content diffs: verdict, PCRs, layers, entries with the fields that
+/// differ, and causes as far as they follow from those. Shown first while
+/// [`fill_contents`] runs; only the content pass re-reads the sources.
+pub fn summarize_images(a: &Input<'_>, ia: &Image, b: &Input<'_>, ib: &Image, progress: &mut dyn FnMut(Progress)) -> Report {
     let measurements = pcr_rows(ia, ib);
     // A PCR present on one side only (PCR8 of a signed image against an unsigned one) differs:
     // the unsigned enclave attests zeros there.
@@ -115,8 +124,6 @@ pub fn compare_images(a: &Input<'_>, ia: &Image, b: &Input<'_>, ib: &Image, limi
         });
     }
     case_collisions(&mut entries, &views_a, &views_b);
-    progress(Progress { phase: "contents", side: None });
-    crate::contents::fill_content_diffs(&mut entries, a.source, ia, skip_a, b.source, ib, skip_b, limits);
 
     let mut pcr_files = Vec::new();
     for (input, image, side) in [(a, ia, Side::A), (b, ib, Side::B)] {
@@ -180,6 +187,19 @@ pub fn compare_images(a: &Input<'_>, ia: &Image, b: &Input<'_>, ib: &Image, limi
     report.causes = causes;
     report.unexplained = unexplained;
     report
+}
+
+/// Second pass over a [`summarize_images`] report: re-reads the changed entries' contents
+/// (bounded by [`CONTENT_BYTES_EACH`] / [`CONTENT_BYTES_TOTAL`]), compares them, and
+/// diagnoses again with what the contents show (embedded dates, build ids, versions…).
+pub fn fill_contents(report: &mut Report, a: &Input<'_>, ia: &Image, b: &Input<'_>, ib: &Image, limits: &Limits, progress: &mut dyn FnMut(Progress)) {
+    let (skip_a, skip_b) = bare_vs_eif_skip(ia, ib);
+    progress(Progress { phase: "contents", side: None });
+    crate::contents::fill_content_diffs(&mut report.entries, a.source, ia, skip_a, b.source, ib, skip_b, limits);
+    progress(Progress { phase: "diagnosing", side: None });
+    let (causes, unexplained) = diagnose(report);
+    report.causes = causes;
+    report.unexplained = unexplained;
 }
 
 fn bare_vs_eif_skip(ia: &Image, ib: &Image) -> (u32, u32) {

@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::fmt::Write as _;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use sha2::{Digest, Sha384};
 
@@ -26,7 +26,7 @@ use crate::source::ByteSource;
 /// Bytes hashed per read when streaming a whole file.
 const CHUNK: usize = 1 << 20;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ImageKind {
     Eif,
@@ -35,7 +35,7 @@ pub enum ImageKind {
 }
 
 /// One decoded ramdisk and where it came from.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ImageRamdisk {
     /// Ramdisk number (0 = first ramdisk section).
     pub index: u32,
@@ -44,7 +44,7 @@ pub struct ImageRamdisk {
     pub model: Ramdisk,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Image {
     pub name: String,
     pub size: u64,
@@ -148,6 +148,24 @@ pub fn read_image(name: &str, src: &dyn ByteSource, limits: &Limits) -> Result<I
 }
 
 impl Image {
+    /// The whole decoded image as JSON text, to hand it to another worker (the browser reads
+    /// A and B in two workers and compares in one). [`Image::from_transport`] reads it back.
+    pub fn to_transport(&self) -> Result<String, String> {
+        serde_json::to_string(self).map_err(|err| format!("the decoded image could not be serialised: {err}"))
+    }
+
+    /// Reads what [`Image::to_transport`] wrote. Section kinds are restored from their type
+    /// codes (an unknown code is written only as "Unknown").
+    pub fn from_transport(text: &str) -> Result<Image, String> {
+        let mut image: Image = serde_json::from_str(text).map_err(|err| format!("a decoded image from the other worker could not be read: {err}"))?;
+        if let Some(eif) = &mut image.eif {
+            for section in &mut eif.sections {
+                section.kind = SectionKind::from_code(section.type_code);
+            }
+        }
+        Ok(image)
+    }
+
     /// Measured PCRs by index (empty for a bare ramdisk).
     pub fn pcr_values(&self) -> BTreeMap<u8, PcrValue> {
         let mut out = BTreeMap::new();

@@ -251,6 +251,9 @@ pub fn run(request: &Request, post: &dyn Fn(&Reply)) -> Reply {
 /// Installs the message handler and announces readiness; called by the `worker` binary.
 pub fn start() {
     let scope: DedicatedWorkerGlobalScope = js_sys::global().unchecked_into();
+    // The worker's wasm memory, for measuring (bench/browser.mjs reads
+    // `self.eifscopeWasmMemory.buffer.byteLength`: wasm memory only grows, so this is the peak).
+    let _ = js_sys::Reflect::set(&scope, &JsValue::from_str("eifscopeWasmMemory"), &wasm_bindgen::memory());
     let reply_to = scope.clone();
     let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
         let data = event.data();

@@ -242,3 +242,39 @@ fn pcr_file_is_checked() {
     let r = diff_with("single-b.eif", "single-a.eif", Some("single-a.pcrs"));
     assert!(!r.pcr_files[0].matches);
 }
+
+/// The browser reads A and B in two workers and hands one decoded image to the other as JSON:
+/// the report built from transported images must be the very same.
+#[test]
+fn transported_images_give_the_same_report() {
+    use eifscope::analyze::compare_images;
+    use eifscope::image::{read_image, Image};
+    let pairs = [
+        ("basic-a.eif", "basic-b.eif"),
+        ("nogz-a.eif", "nogz-b.eif"),
+        ("single-a.eif", "single-b.eif"),
+        ("meta-a.eif", "meta-b.eif"),
+        ("basic-a.eif", "multi.eif"),
+        ("basic-a.eif", "signed.eif"),
+        ("basic-a.eif", "basic-customer-b.cpio.gz"),
+    ];
+    let limits = Limits::default();
+    for (a, b) in pairs {
+        let (sa, sb) = (SliceSource(fixture(a)), SliceSource(fixture(b)));
+        let ia = read_image(a, &sa, &limits).unwrap();
+        let ib = read_image(b, &sb, &limits).unwrap();
+        let input_a = Input { name: a.into(), source: &sa, pcr_file: None };
+        let input_b = Input { name: b.into(), source: &sb, pcr_file: None };
+        let direct = compare_images(&input_a, &ia, &input_b, &ib, &limits, &mut |_| {});
+        let moved = |image: &Image| Image::from_transport(&image.to_transport().unwrap()).unwrap();
+        let (ta, tb) = (moved(&ia), moved(&ib));
+        let transported = compare_images(&input_a, &ta, &input_b, &tb, &limits, &mut |_| {});
+        assert_eq!(direct, transported, "{a} vs {b}");
+        assert_eq!(ta.pcr_values(), ia.pcr_values(), "{a}: raw PCRs restored");
+        assert!(!direct.entries.changed.is_empty() || a != "basic-a.eif" || b != "basic-b.eif");
+    }
+    // Damage is an error, not a panic or a half image.
+    let text = read_image("basic-a.eif", &SliceSource(fixture("basic-a.eif")), &limits).unwrap().to_transport().unwrap();
+    assert!(Image::from_transport(&text[..text.len() / 2]).is_err());
+    assert!(Image::from_transport(&text.replacen("\"pcr0\":{\"name\":\"PCR0\",\"hex\":\"", "\"pcr0\":{\"name\":\"PCR0\",\"hex\":\"zz", 1)).is_err());
+}

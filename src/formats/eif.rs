@@ -156,8 +156,24 @@ impl Serialize for SectionKind {
     }
 }
 
+/// Reads a name written by `Serialize`. "Unknown" loses its code: readers restore the kind
+/// from [`Section::type_code`] (see `Image::from_transport`).
+impl<'de> Deserialize<'de> for SectionKind {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let name = String::deserialize(deserializer)?;
+        Ok(match name.as_str() {
+            "Kernel" => SectionKind::Kernel,
+            "Cmdline" => SectionKind::Cmdline,
+            "Ramdisk" => SectionKind::Ramdisk,
+            "Signature" => SectionKind::Signature,
+            "Metadata" => SectionKind::Metadata,
+            _ => SectionKind::Unknown(0),
+        })
+    }
+}
+
 /// One section, found through the offset table.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Section {
     /// Slot index in the offset table.
     pub index: usize,
@@ -220,7 +236,7 @@ pub struct CrcCheck {
 }
 
 /// Everything [`read_eif`] learns about one EIF.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct EifModel {
     pub file_size: u64,
     /// Lowercase hex SHA-384 of the whole file (from the same streaming pass).

@@ -7,7 +7,7 @@
 //! streaming pass in [`super::eif::read_eif`]; it clones the PCR0 state to finish PCR1 when PCR1's
 //! input is a prefix of PCR0's (every known producer), and keeps a separate state otherwise.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha384};
 
 use super::bytes::to_hex;
@@ -32,7 +32,8 @@ pub fn pcr_of_bytes(data: &[u8]) -> [u8; 48] {
 }
 
 /// One measurement register.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "PcrText")]
 pub struct Pcr {
     /// "PCR0", "PCR1", "PCR2" or "PCR8".
     pub name: String,
@@ -44,6 +45,23 @@ pub struct Pcr {
     pub fed_by: Vec<usize>,
 }
 
+/// A [`Pcr`] as written by `Serialize`; `raw` is restored from `hex`.
+#[derive(Deserialize)]
+struct PcrText {
+    name: String,
+    hex: String,
+    fed_by: Vec<usize>,
+}
+
+impl TryFrom<PcrText> for Pcr {
+    type Error = String;
+    fn try_from(text: PcrText) -> Result<Pcr, String> {
+        let mut raw = [0u8; 48];
+        hex::decode_to_slice(&text.hex, &mut raw).map_err(|err| format!("{}: not 96 hex digits ({err})", text.name))?;
+        Ok(Pcr::new(&text.name, raw, text.fed_by))
+    }
+}
+
 impl Pcr {
     fn new(name: &str, raw: [u8; 48], fed_by: Vec<usize>) -> Pcr {
         Pcr { name: name.to_string(), hex: to_hex(&raw), raw, fed_by }
@@ -51,7 +69,7 @@ impl Pcr {
 }
 
 /// The PCRs an EIF pins, plus what to tell the user about them.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Measurements {
     pub pcr0: Pcr,
     pub pcr1: Pcr,
