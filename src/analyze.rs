@@ -65,15 +65,16 @@ pub fn compare(a: &Input<'_>, b: &Input<'_>, limits: &Limits) -> Result<Report, 
     compare_with_progress(a, b, limits, &mut |_| {})
 }
 
-fn load(input: &Input<'_>, side: Side, limits: &Limits) -> Result<Image, AnalyzeError> {
+/// Reads one input into an [`Image`] (the first pass for one side), errors naming the side.
+pub fn read_input(input: &Input<'_>, side: Side, limits: &Limits) -> Result<Image, AnalyzeError> {
     read_image(&input.name, input.source, limits).map_err(|e| AnalyzeError { side, name: input.name.clone(), offset: e.offset, message: e.message })
 }
 
 pub fn compare_with_progress(a: &Input<'_>, b: &Input<'_>, limits: &Limits, progress: &mut dyn FnMut(Progress)) -> Result<Report, AnalyzeError> {
     progress(Progress { phase: "reading", side: Some(Side::A) });
-    let image_a = load(a, Side::A, limits)?;
+    let image_a = read_input(a, Side::A, limits)?;
     progress(Progress { phase: "reading", side: Some(Side::B) });
-    let image_b = load(b, Side::B, limits)?;
+    let image_b = read_input(b, Side::B, limits)?;
     progress(Progress { phase: "comparing", side: None });
     Ok(compare_images(a, &image_a, b, &image_b, limits, progress))
 }

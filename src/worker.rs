@@ -10,19 +10,30 @@
 //!   `File` handles themselves (structured-cloned, not their bytes); `pcr_a` / `pcr_b` may be
 //!   `null`.
 //! - the worker answers with [`Reply`] objects (serde-wasm-bindgen): any number of
-//!   `progress`, then exactly one `report` (the [`crate::report::Report`] as JSON text) or
-//!   `failed` (which file, where, what).
+//!   `progress`, at most one `summary` (the report without content diffs, as JSON text: the
+//!   verdict and PCRs can be shown while contents are compared), then exactly one `report`
+//!   (the [`crate::report::Report`] as JSON text) or `failed` (which file, where, what).
 //! - anything else is answered with a string starting with `error:`.
+//!
+//! Two cores: the worker the page talks to (the *coordinator*) starts a nested worker of the
+//! same script (the *helper*) and hands it side B as a [`ReadRequest`] `{ read, job, side,
+//! file }` while it reads side A itself. The helper answers `progress` and then `image` (the
+//! decoded [`Image`] as JSON, see [`Image::to_transport`]) or `failed`. The coordinator then
+//! compares. Where nested workers are unavailable it reads both sides itself. Terminating the
+//! coordinator (Cancel) terminates its helper too.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
+use std::rc::Rc;
 
 use serde::{Deserialize, Serialize};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
-use web_sys::{Blob, DedicatedWorkerGlobalScope, File, FileReaderSync, MessageEvent};
+use wasm_bindgen_futures::JsFuture;
+use web_sys::{Blob, DedicatedWorkerGlobalScope, ErrorEvent, File, FileReaderSync, MessageEvent, Worker};
 
-use crate::analyze::{compare_with_progress, Input, Progress};
+use crate::analyze::{fill_contents, read_input, summarize_images, AnalyzeError, Input, Progress};
+use crate::image::Image;
 use crate::limits::Limits;
 use crate::report::Side;
 use crate::sniff::MAX_PCR_FILE;
@@ -181,8 +192,12 @@ impl Request {
 pub enum Reply {
     /// The engine entered `phase` ("reading", "comparing", "contents", "diagnosing").
     Progress { job: u32, phase: String, side: Option<Side> },
+    /// The report without content diffs (JSON text), sent before the content pass.
+    Summary { job: u32, json: String },
     /// The finished report as JSON text.
     Report { job: u32, json: String },
+    /// From a helper: its side decoded ([`Image::to_transport`]) and its wasm memory size.
+    Image { job: u32, json: String, wasm_memory: u64 },
     /// A side could not be read: which file, at which byte offset, what was wrong.
     Failed { job: u32, side: Option<Side>, file: String, offset: Option<u64>, message: String },
 }
@@ -191,7 +206,11 @@ impl Reply {
     /// The job this reply belongs to.
     pub fn job(&self) -> u32 {
         match self {
-            Reply::Progress { job, .. } | Reply::Report { job, .. } | Reply::Failed { job, .. } => *job,
+            Reply::Progress { job, .. }
+            | Reply::Summary { job, .. }
+            | Reply::Report { job, .. }
+            | Reply::Image { job, .. }
+            | Reply::Failed { job, .. } => *job,
         }
     }
 }
@@ -220,31 +239,299 @@ fn read_pcr_file(file: &File, side: Side, job: u32) -> Result<(String, Vec<u8>),
     Ok((name, bytes))
 }
 
-/// Runs one comparison, posting progress through `post`; returns the final reply.
+/// The opened inputs of a request: both images as sources, PCR files read whole.
+struct Opened {
+    a: BlobSource,
+    b: BlobSource,
+    pcr_a: Option<(String, Vec<u8>)>,
+    pcr_b: Option<(String, Vec<u8>)>,
+}
+
+impl Opened {
+    fn new(request: &Request) -> Result<Opened, Reply> {
+        let job = request.job;
+        let source = |file: &File, side: Side| {
+            BlobSource::new(file.clone().into())
+                .map_err(|message| Reply::Failed { job, side: Some(side), file: file.name(), offset: None, message })
+        };
+        let pcr = |file: &Option<File>, side: Side| file.as_ref().map(|f| read_pcr_file(f, side, job)).transpose();
+        Ok(Opened { a: source(&request.a, Side::A)?, b: source(&request.b, Side::B)?, pcr_a: pcr(&request.pcr_a, Side::A)?, pcr_b: pcr(&request.pcr_b, Side::B)? })
+    }
+
+    fn inputs(&self, request: &Request) -> (Input<'_>, Input<'_>) {
+        (
+            Input { name: request.a.name(), source: &self.a, pcr_file: self.pcr_a.clone() },
+            Input { name: request.b.name(), source: &self.b, pcr_file: self.pcr_b.clone() },
+        )
+    }
+}
+
+fn failed(job: u32, err: AnalyzeError) -> Reply {
+    Reply::Failed { job, side: Some(err.side), file: err.name, offset: Some(err.offset), message: err.message }
+}
+
+fn report_json(job: u32, report: &crate::report::Report) -> Result<String, Reply> {
+    serde_json::to_string(report).map_err(|err| Reply::Failed {
+        job,
+        side: None,
+        file: String::new(),
+        offset: None,
+        message: format!("the report could not be serialised: {err}"),
+    })
+}
+
+/// Compares two decoded images: posts the summary (verdict, PCRs, entries without content
+/// diffs) first, then returns the full report.
+fn finish(job: u32, a: &Input<'_>, ia: &Image, b: &Input<'_>, ib: &Image, post: &dyn Fn(&Reply)) -> Reply {
+    let mut progress = |p: Progress| post(&Reply::Progress { job, phase: p.phase.to_owned(), side: p.side });
+    progress(Progress { phase: "comparing", side: None });
+    let mut report = summarize_images(a, ia, b, ib, &mut progress);
+    match report_json(job, &report) {
+        Ok(json) => post(&Reply::Summary { job, json }),
+        Err(reply) => return reply,
+    }
+    fill_contents(&mut report, a, ia, b, ib, &Limits::default(), &mut progress);
+    match report_json(job, &report) {
+        Ok(json) => Reply::Report { job, json },
+        Err(reply) => reply,
+    }
+}
+
+/// Runs one comparison in this worker alone, posting progress through `post`; returns the
+/// final reply.
 pub fn run(request: &Request, post: &dyn Fn(&Reply)) -> Reply {
     let job = request.job;
-    let source = |file: &File, side: Side| {
-        BlobSource::new(file.clone().into())
-            .map_err(|message| Reply::Failed { job, side: Some(side), file: file.name(), offset: None, message })
+    let opened = match Opened::new(request) {
+        Ok(opened) => opened,
+        Err(reply) => return reply,
     };
-    let (source_a, source_b) = match (source(&request.a, Side::A), source(&request.b, Side::B)) {
-        (Ok(a), Ok(b)) => (a, b),
-        (Err(reply), _) | (_, Err(reply)) => return reply,
+    let (input_a, input_b) = opened.inputs(request);
+    let limits = Limits::default();
+    let read = |input: &Input<'_>, side: Side| {
+        post(&Reply::Progress { job, phase: "reading".into(), side: Some(side) });
+        read_input(input, side, &limits).map_err(|err| failed(job, err))
     };
-    let pcr = |file: &Option<File>, side: Side| file.as_ref().map(|f| read_pcr_file(f, side, job)).transpose();
-    let (pcr_a, pcr_b) = match (pcr(&request.pcr_a, Side::A), pcr(&request.pcr_b, Side::B)) {
-        (Ok(a), Ok(b)) => (a, b),
-        (Err(reply), _) | (_, Err(reply)) => return reply,
+    let (image_a, image_b) = match read(&input_a, Side::A).and_then(|a| Ok((a, read(&input_b, Side::B)?))) {
+        Ok(images) => images,
+        Err(reply) => return reply,
     };
-    let input_a = Input { name: request.a.name(), source: &source_a, pcr_file: pcr_a };
-    let input_b = Input { name: request.b.name(), source: &source_b, pcr_file: pcr_b };
-    let mut progress = |p: Progress| post(&Reply::Progress { job, phase: p.phase.to_owned(), side: p.side });
-    match compare_with_progress(&input_a, &input_b, &Limits::default(), &mut progress) {
-        Ok(report) => match serde_json::to_string(&report) {
-            Ok(json) => Reply::Report { job, json },
-            Err(err) => Reply::Failed { job, side: None, file: String::new(), offset: None, message: format!("the report could not be serialised: {err}") },
-        },
-        Err(err) => Reply::Failed { job, side: Some(err.side), file: err.name, offset: Some(err.offset), message: err.message },
+    finish(job, &input_a, &image_a, &input_b, &image_b, post)
+}
+
+/// Runs one comparison with `helper` reading side B while this worker reads side A.
+async fn run_with_helper(request: &Request, helper: &Helper, post: &dyn Fn(&Reply)) -> Reply {
+    let job = request.job;
+    let opened = match Opened::new(request) {
+        Ok(opened) => opened,
+        Err(reply) => return reply,
+    };
+    let (input_a, input_b) = opened.inputs(request);
+    let pending = match helper.start_read(job, Side::B, &request.b).await {
+        Ok(pending) => pending,
+        // No helper after all: read B here too.
+        Err(_) => return run(request, post),
+    };
+    post(&Reply::Progress { job, phase: "reading".into(), side: Some(Side::A) });
+    let image_a = match read_input(&input_a, Side::A, &Limits::default()) {
+        Ok(image) => image,
+        Err(err) => return failed(job, err),
+    };
+    post(&Reply::Progress { job, phase: "waiting".into(), side: Some(Side::B) });
+    let image_b = match pending.await {
+        Ok(Reply::Image { json, wasm_memory, .. }) => {
+            let scope: DedicatedWorkerGlobalScope = js_sys::global().unchecked_into();
+            let _ = js_sys::Reflect::set(&scope, &JsValue::from_str("eifscopeHelperWasmMemory"), &JsValue::from_f64(wasm_memory as f64));
+            match Image::from_transport(&json) {
+                Ok(image) => image,
+                Err(message) => return Reply::Failed { job, side: Some(Side::B), file: request.b.name(), offset: None, message },
+            }
+        }
+        Ok(Reply::Failed { side, file, offset, message, .. }) => return Reply::Failed { job, side, file, offset, message },
+        Ok(other) => {
+            return Reply::Failed { job, side: Some(Side::B), file: request.b.name(), offset: None, message: format!("the helper worker answered {other:?}") }
+        }
+        Err(message) => return Reply::Failed { job, side: Some(Side::B), file: request.b.name(), offset: None, message },
+    };
+    finish(job, &input_a, &image_a, &input_b, &image_b, post)
+}
+
+/// What a coordinator asks its helper: decode one side.
+pub struct ReadRequest {
+    pub job: u32,
+    pub side: Side,
+    pub file: File,
+}
+
+impl ReadRequest {
+    fn to_js(&self) -> JsValue {
+        let object = js_sys::Object::new();
+        let side = match self.side {
+            Side::A => "a",
+            Side::B => "b",
+        };
+        for (key, value) in [("read", JsValue::TRUE), ("job", JsValue::from(self.job)), ("side", JsValue::from_str(side)), ("file", self.file.clone().into())] {
+            let _ = js_sys::Reflect::set(&object, &JsValue::from_str(key), &value);
+        }
+        object.into()
+    }
+
+    /// Reads a posted object; `None` when it is not a read request.
+    fn from_js(value: &JsValue) -> Option<ReadRequest> {
+        let get = |key: &str| js_sys::Reflect::get(value, &JsValue::from_str(key)).ok();
+        if get("read")?.as_bool() != Some(true) {
+            return None;
+        }
+        let job = get("job")?.as_f64()?;
+        let job = (job >= 0.0 && job <= f64::from(u32::MAX) && job.fract() == 0.0).then_some(job as u32)?;
+        let side = match get("side")?.as_string()?.as_str() {
+            "a" => Side::A,
+            "b" => Side::B,
+            _ => return None,
+        };
+        Some(ReadRequest { job, side, file: get("file")?.dyn_into::<File>().ok()? })
+    }
+}
+
+/// The helper's side of a [`ReadRequest`]: decode the file, answer with the image.
+fn read_for_coordinator(request: &ReadRequest, post: &dyn Fn(&Reply)) -> Reply {
+    let job = request.job;
+    let name = request.file.name();
+    let source = match BlobSource::new(request.file.clone().into()) {
+        Ok(source) => source,
+        Err(message) => return Reply::Failed { job, side: Some(request.side), file: name, offset: None, message },
+    };
+    post(&Reply::Progress { job, phase: "reading".into(), side: Some(request.side) });
+    let input = Input { name: name.clone(), source: &source, pcr_file: None };
+    let image = match read_input(&input, request.side, &Limits::default()) {
+        Ok(image) => image,
+        Err(err) => return failed(job, err),
+    };
+    match image.to_transport() {
+        Ok(json) => Reply::Image { job, json, wasm_memory: wasm_memory_bytes() },
+        Err(message) => Reply::Failed { job, side: Some(request.side), file: name, offset: None, message },
+    }
+}
+
+/// Size of this worker's wasm memory (it only grows, so this is its peak).
+fn wasm_memory_bytes() -> u64 {
+    js_sys::Reflect::get(&wasm_bindgen::memory(), &JsValue::from_str("buffer"))
+        .and_then(|buffer| js_sys::Reflect::get(&buffer, &JsValue::from_str("byteLength")))
+        .ok()
+        .and_then(|n| n.as_f64())
+        .map_or(0, |n| n as u64)
+}
+
+/// The name a coordinator gives its helper (a helper starts no helper of its own).
+const HELPER_NAME: &str = "eifscope-helper";
+
+/// What the helper's message handler shares with the coordinator's tasks.
+#[derive(Default)]
+struct HelperShared {
+    ready: Cell<bool>,
+    /// Why the helper cannot be used (failed to load, crashed).
+    broken: RefCell<Option<String>>,
+    /// Resolves the promise of a task waiting for [`READY`].
+    on_ready: RefCell<Option<js_sys::Function>>,
+    /// The job being read and the resolver of its promise.
+    pending: RefCell<Option<(u32, js_sys::Function)>>,
+}
+
+impl HelperShared {
+    fn wake_all(&self, value: &JsValue) {
+        if let Some(resolve) = self.on_ready.borrow_mut().take() {
+            let _ = resolve.call1(&JsValue::NULL, value);
+        }
+        if let Some((_, resolve)) = self.pending.borrow_mut().take() {
+            let _ = resolve.call1(&JsValue::NULL, value);
+        }
+    }
+}
+
+/// A nested worker of the same script that decodes one side for the coordinator.
+struct Helper {
+    worker: Worker,
+    shared: Rc<HelperShared>,
+    _on_message: Closure<dyn FnMut(MessageEvent)>,
+    _on_error: Closure<dyn FnMut(ErrorEvent)>,
+}
+
+impl Helper {
+    /// Starts the helper; `forward` passes its progress replies on to the page.
+    fn start(forward: Rc<dyn Fn(&Reply)>) -> Result<Helper, String> {
+        let scope: DedicatedWorkerGlobalScope = js_sys::global().unchecked_into();
+        let url = scope.location().href();
+        let options = web_sys::WorkerOptions::new();
+        options.set_name(HELPER_NAME);
+        let worker = Worker::new_with_options(&url, &options).map_err(|err| js_text(&err))?;
+        let shared = Rc::new(HelperShared::default());
+        let on_message = {
+            let shared = shared.clone();
+            Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
+                let data = event.data();
+                if let Some(text) = data.as_string() {
+                    if text == READY {
+                        shared.ready.set(true);
+                        if let Some(resolve) = shared.on_ready.borrow_mut().take() {
+                            let _ = resolve.call0(&JsValue::NULL);
+                        }
+                    } else {
+                        *shared.broken.borrow_mut() = Some(text.clone());
+                        shared.wake_all(&JsValue::from_str(&text));
+                    }
+                    return;
+                }
+                let Ok(reply) = serde_wasm_bindgen::from_value::<Reply>(data.clone()) else { return };
+                match reply {
+                    Reply::Progress { .. } => forward(&reply),
+                    _ => {
+                        let due = matches!(&*shared.pending.borrow(), Some((job, _)) if *job == reply.job());
+                        if due {
+                            if let Some((_, resolve)) = shared.pending.borrow_mut().take() {
+                                let _ = resolve.call1(&JsValue::NULL, &data);
+                            }
+                        }
+                    }
+                }
+            })
+        };
+        let on_error = {
+            let shared = shared.clone();
+            Closure::<dyn FnMut(ErrorEvent)>::new(move |event: ErrorEvent| {
+                event.prevent_default();
+                let message = format!("error: the helper worker stopped: {}", event.message());
+                *shared.broken.borrow_mut() = Some(message.clone());
+                shared.wake_all(&JsValue::from_str(&message));
+            })
+        };
+        worker.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+        worker.set_onerror(Some(on_error.as_ref().unchecked_ref()));
+        Ok(Helper { worker, shared, _on_message: on_message, _on_error: on_error })
+    }
+
+    /// Waits for the helper's handshake, then hands it `file`; the returned future resolves
+    /// to its final reply (`image` or `failed`), or to why the helper is unusable.
+    async fn start_read(&self, job: u32, side: Side, file: &File) -> Result<impl std::future::Future<Output = Result<Reply, String>>, String> {
+        if !self.shared.ready.get() && self.shared.broken.borrow().is_none() {
+            let shared = self.shared.clone();
+            let ready = js_sys::Promise::new(&mut |resolve, _| *shared.on_ready.borrow_mut() = Some(resolve));
+            let _ = JsFuture::from(ready).await;
+        }
+        if let Some(message) = self.shared.broken.borrow().clone() {
+            return Err(message);
+        }
+        let shared = self.shared.clone();
+        let done = js_sys::Promise::new(&mut |resolve, _| *shared.pending.borrow_mut() = Some((job, resolve)));
+        self.worker
+            .post_message(&ReadRequest { job, side, file: file.clone() }.to_js())
+            .map_err(|err| format!("the file could not be handed to the helper worker: {}", js_text(&err)))?;
+        let future = JsFuture::from(done);
+        Ok(async move {
+            let value = future.await.map_err(|err| js_text(&err))?;
+            if let Some(text) = value.as_string() {
+                return Err(text);
+            }
+            serde_wasm_bindgen::from_value::<Reply>(value).map_err(|err| format!("the helper worker sent an unreadable message: {err}"))
+        })
     }
 }
 
@@ -255,16 +542,20 @@ pub fn start() {
     // `self.eifscopeWasmMemory.buffer.byteLength`: wasm memory only grows, so this is the peak).
     let _ = js_sys::Reflect::set(&scope, &JsValue::from_str("eifscopeWasmMemory"), &wasm_bindgen::memory());
     let reply_to = scope.clone();
+    let post_reply: Rc<dyn Fn(&Reply)> = Rc::new(move |reply: &Reply| match serde_wasm_bindgen::to_value(reply) {
+        Ok(value) => {
+            let _ = reply_to.post_message(&value);
+        }
+        Err(err) => {
+            let _ = reply_to.post_message(&JsValue::from_str(&format!("error: reply not serialisable: {err}")));
+        }
+    });
+    // The coordinator starts one helper; a helper (or a browser without nested workers) reads
+    // both sides itself.
+    let helper = if scope.name() == HELPER_NAME { None } else { Helper::start(post_reply.clone()).ok().map(Rc::new) };
+    let reply_to = scope.clone();
     let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
         let data = event.data();
-        let post_reply = |reply: &Reply| match serde_wasm_bindgen::to_value(reply) {
-            Ok(value) => {
-                let _ = reply_to.post_message(&value);
-            }
-            Err(err) => {
-                let _ = reply_to.post_message(&JsValue::from_str(&format!("error: reply not serialisable: {err}")));
-            }
-        };
         if let Some(text) = data.as_string() {
             let answer = match text.as_str() {
                 PING => READY.to_string(),
@@ -273,11 +564,25 @@ pub fn start() {
             let _ = reply_to.post_message(&JsValue::from_str(&answer));
             return;
         }
+        if let Some(read) = ReadRequest::from_js(&data) {
+            let last = read_for_coordinator(&read, &*post_reply);
+            post_reply(&last);
+            return;
+        }
         match Request::from_js(&data) {
-            Some(request) => {
-                let last = run(&request, &post_reply);
-                post_reply(&last);
-            }
+            Some(request) => match helper.clone() {
+                Some(helper) => {
+                    let post_reply = post_reply.clone();
+                    wasm_bindgen_futures::spawn_local(async move {
+                        let last = run_with_helper(&request, &helper, &*post_reply).await;
+                        post_reply(&last);
+                    });
+                }
+                None => {
+                    let last = run(&request, &*post_reply);
+                    post_reply(&last);
+                }
+            },
             None => {
                 let _ = reply_to.post_message(&JsValue::from_str("error: expected a compare request"));
             }

@@ -50,6 +50,7 @@ fn phase_text(phase: &str, side: Option<ReportSide>) -> String {
     };
     match phase {
         "reading" => format!("Reading{side}…"),
+        "waiting" => format!("Waiting for{side}…"),
         "comparing" => "Comparing layers and files…".to_string(),
         "contents" => "Comparing file contents…".to_string(),
         "diagnosing" => "Finding likely causes…".to_string(),
@@ -86,10 +87,16 @@ fn action_for(data: JsValue) -> Option<Action> {
     };
     Some(match reply {
         Reply::Progress { job, phase, side } => Action::Progress(job, phase_text(&phase, side)),
+        Reply::Summary { job, json } => match serde_json::from_str::<Report>(&json) {
+            Ok(report) => Action::Summary(job, Rc::new(report)),
+            Err(err) => Action::Failed(job, format!("the worker's summary could not be read: {err}")),
+        },
         Reply::Report { job, json } => match serde_json::from_str::<Report>(&json) {
             Ok(report) => Action::Finished(job, Rc::new(report)),
             Err(err) => Action::Failed(job, format!("the worker's report could not be read: {err}")),
         },
+        // Meant for a coordinating worker, never for the page.
+        Reply::Image { .. } => return None,
         Reply::Failed { job, side, file, offset, message } => Action::Failed(job, failure_text(side, &file, offset, &message)),
     })
 }

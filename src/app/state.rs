@@ -212,6 +212,8 @@ pub enum Action {
     WorkerFailed(String),
     /// The worker entered a phase of job `.0`.
     Progress(u32, String),
+    /// Job `.0` has its summary (no content diffs yet): shown while contents are compared.
+    Summary(u32, Rc<Report>),
     /// Job `.0` finished with a report.
     Finished(u32, Rc<Report>),
     /// Job `.0` failed (the message names file, offset and problem).
@@ -265,6 +267,9 @@ impl Reducible for State {
             Action::Progress(job, text) if job == next.job && matches!(next.phase, Phase::Working(_)) => {
                 next.phase = Phase::Working(text);
             }
+            Action::Summary(job, report) if job == next.job && matches!(next.phase, Phase::Working(_)) => {
+                next.report = Some(report);
+            }
             Action::Finished(job, report) if job == next.job && matches!(next.phase, Phase::Working(_)) => {
                 next.report = Some(report);
                 next.phase = Phase::Done;
@@ -273,7 +278,7 @@ impl Reducible for State {
                 next.phase = Phase::Error(message);
             }
             // A stale reply from an earlier job.
-            Action::Progress(..) | Action::Finished(..) | Action::Failed(..) => return self,
+            Action::Progress(..) | Action::Summary(..) | Action::Finished(..) | Action::Failed(..) => return self,
             Action::Rerun => next.restart_job(),
             Action::Cancel => {
                 if !matches!(next.phase, Phase::Working(_)) {
