@@ -24,7 +24,7 @@ use base64::{DecodeError, Engine};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use super::{Report, REPORT_VERSION};
+use super::{Cause, ChangedEntry, EntryChanges, InputSide, Report, REPORT_VERSION};
 
 /// What follows `#` in a share link: `#r=<payload>`. Report anchors ([`super::anchor_id`])
 /// never contain `=`, so a share link is never mistaken for a permalink to an entry.
@@ -162,33 +162,51 @@ pub fn fragment(payload: &str) -> String {
 }
 
 /// Packs `report` into a payload of at most `budget` characters, trimming it when needed.
+///
+/// Cost: a failing attempt stops compressing once the budget is certainly exceeded, and the
+/// search starts from the most trimmed (smallest) report and gallops toward less trimming, so
+/// most attempts serialise and compress little more than what finally fits.
 pub fn encode(report: &Report, budget: usize) -> Result<Encoded, ShareError> {
     let plan = Plan::new(report);
-    // The payload at one trimming level, `Err(chars)` when it does not fit (`usize::MAX`: the
-    // JSON alone is over `MAX_JSON_BYTES`).
-    let attempt = |level: usize| -> Result<Result<Encoded, usize>, ShareError> {
+    let attempt = |level: usize| -> Result<Option<Encoded>, ShareError> {
         let trimmed = plan.apply(level, budget);
-        Ok(match pack(&trimmed)? {
-            Some((payload, json_bytes)) if payload.len() <= budget => Ok(Encoded { payload, trimmed: trimmed.trimmed, json_bytes }),
-            Some((payload, _)) => Err(payload.len()),
-            None => Err(usize::MAX),
+        let report = trimmed.as_ref().unwrap_or(report);
+        Ok(match pack(report, budget)? {
+            Packed::Fits(payload, json_bytes) => Some(Encoded { payload, trimmed: report.trimmed.clone(), json_bytes }),
+            Packed::Over => None,
         })
     };
-    if let Ok(whole) = attempt(0)? {
+    if let Some(whole) = attempt(0)? {
         return Ok(whole);
     }
-    // Binary search for the least trimming that fits: sizes shrink as the level rises, give or
-    // take compression noise, and every answer is the checked result of a real attempt.
-    let (mut fails, mut fits) = (0, plan.max_level());
-    let mut best = attempt(fits)?.map_err(|chars| ShareError::TooLarge { chars, budget })?;
+    let (mut fits, mut best) = match attempt(plan.max_level())? {
+        Some(found) => (plan.max_level(), found),
+        None => {
+            let smallest = plan.apply(plan.max_level(), budget);
+            let chars = match pack(smallest.as_ref().unwrap_or(report), MAX_PAYLOAD_CHARS)? {
+                Packed::Fits(payload, _) => payload.len(),
+                Packed::Over => usize::MAX,
+            };
+            return Err(ShareError::TooLarge { chars, budget });
+        }
+    };
+    // Gallop toward less trimming (steps 1, 2, 4, …) until an attempt does not fit, then
+    // bisect. Sizes shrink as the level rises, give or take compression noise; every answer is
+    // the checked result of a real attempt.
+    let mut fails = 0;
+    let mut step = 1;
     while fits - fails > 1 {
-        let mid = fails + (fits - fails) / 2;
-        match attempt(mid)? {
-            Ok(found) => {
-                fits = mid;
+        let level = if step < fits - fails { fits - step } else { fails + (fits - fails) / 2 };
+        match attempt(level)? {
+            Some(found) => {
+                fits = level;
                 best = found;
+                step = step.saturating_mul(2);
             }
-            Err(_) => fails = mid,
+            None => {
+                fails = level;
+                step = usize::MAX;
+            }
         }
     }
     Ok(best)
@@ -243,18 +261,73 @@ fn base64_error(err: DecodeError, data: &str, start: usize) -> ShareError {
     }
 }
 
-/// The payload of `report` and its JSON size; `None` when the JSON exceeds [`MAX_JSON_BYTES`]
-/// (a link [`decode`] would refuse).
-fn pack(report: &Report) -> Result<Option<(String, usize)>, ShareError> {
-    let json = serde_json::to_vec(report).map_err(|e| ShareError::NotAReport(e.to_string()))?;
-    if json.len() > MAX_JSON_BYTES {
-        return Ok(None);
+/// The outcome of packing one report within a budget.
+enum Packed {
+    /// The payload and the size of the JSON inside.
+    Fits(String, usize),
+    /// Over the budget (or the JSON over [`MAX_JSON_BYTES`], a link [`decode`] would refuse).
+    Over,
+}
+
+/// Packs `report`, giving up as soon as the payload cannot fit `budget` characters.
+fn pack(report: &Report, budget: usize) -> Result<Packed, ShareError> {
+    let mut json = CappedWriter { bytes: Vec::new(), over: false };
+    if let Err(err) = serde_json::to_writer(&mut json, report) {
+        return if json.over { Ok(Packed::Over) } else { Err(ShareError::NotAReport(err.to_string())) };
     }
-    let deflated = miniz_oxide::deflate::compress_to_vec(&json, LEVEL);
+    // base64 turns 3 bytes into 4 characters: the most bytes `budget` characters can hold.
+    let prefix = format!("{FORMAT_VERSION}.");
+    let room = budget.saturating_sub(prefix.len()) / 4 * 3 + 2;
+    let Some(deflated) = deflate_within(&json.bytes, room.saturating_sub(CHECKSUM_LEN)) else {
+        return Ok(Packed::Over);
+    };
     let mut bytes = Vec::with_capacity(CHECKSUM_LEN + deflated.len());
     bytes.extend_from_slice(&Sha256::digest(&deflated));
     bytes.extend_from_slice(&deflated);
-    Ok(Some((format!("{FORMAT_VERSION}.{}", URL_SAFE_NO_PAD.encode(&bytes)), json.len())))
+    let payload = prefix + &URL_SAFE_NO_PAD.encode(&bytes);
+    Ok(if payload.len() <= budget { Packed::Fits(payload, json.bytes.len()) } else { Packed::Over })
+}
+
+/// A `Vec` that refuses to grow past [`MAX_JSON_BYTES`].
+struct CappedWriter {
+    bytes: Vec<u8>,
+    over: bool,
+}
+
+impl std::io::Write for CappedWriter {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if self.bytes.len().saturating_add(buf.len()) > MAX_JSON_BYTES {
+            self.over = true;
+            return Err(std::io::Error::other("report json exceeds the share limit"));
+        }
+        self.bytes.extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Raw deflate of `input`, or `None` as soon as the output would exceed `max` bytes.
+fn deflate_within(mut input: &[u8], max: usize) -> Option<Vec<u8>> {
+    use miniz_oxide::deflate::core::{compress, create_comp_flags_from_zip_params, CompressorOxide, TDEFLFlush, TDEFLStatus};
+    // Window bits 0: raw deflate, as `miniz_oxide::deflate::compress_to_vec`.
+    let mut compressor = CompressorOxide::new(create_comp_flags_from_zip_params(LEVEL.into(), 0, 0));
+    // One spare byte: output that fills the buffer is over the limit.
+    let mut out = vec![0; max.checked_add(1)?];
+    let mut at = 0;
+    loop {
+        let (status, used, wrote) = compress(&mut compressor, input, out.get_mut(at..)?, TDEFLFlush::Finish);
+        at += wrote;
+        match status {
+            TDEFLStatus::Done if at <= max => {
+                out.truncate(at);
+                return Some(out);
+            }
+            TDEFLStatus::Okay if at < out.len() && (used > 0 || wrote > 0) => input = input.get(used..)?,
+            _ => return None,
+        }
+    }
 }
 
 /// The trimming levels of one report, least first: level `0` is the whole report; levels
@@ -292,49 +365,104 @@ impl<'a> Plan<'a> {
         self.diffs.len() + self.longest + 1
     }
 
-    /// The report trimmed to `level`, with what was dropped added to its `trimmed` counts.
-    fn apply(&self, level: usize, budget: usize) -> Report {
-        let mut report = self.report.clone();
+    /// The report trimmed to `level`, with what was dropped added to its `trimmed` counts
+    /// (`None` at level 0: the report as it is). Built from slices of the original, so a deep
+    /// cut never clones what it drops.
+    fn apply(&self, level: usize, budget: usize) -> Option<Report> {
         if level == 0 {
-            return report;
+            return None;
         }
-        let mut t = report.trimmed.take().unwrap_or_default();
+        let r = self.report;
+        let mut t = r.trimmed.clone().unwrap_or_default();
         t.budget = u64::try_from(budget).unwrap_or(u64::MAX);
         let drop_diffs = level.min(self.diffs.len());
-        for &i in &self.diffs[self.diffs.len() - drop_diffs..] {
-            if let Some(entry) = report.entries.changed.get_mut(i) {
-                entry.content = None;
-                t.content_diffs += 1;
-            }
-        }
+        // Changed entries from this index on lose their content diff.
+        let first_dropped = self.diffs.len().checked_sub(drop_diffs).and_then(|i| self.diffs.get(i)).copied().unwrap_or(usize::MAX);
+        t.content_diffs += u64::try_from(drop_diffs).unwrap_or(u64::MAX);
         let beyond = level - drop_diffs;
-        if beyond > 0 {
-            let cap = self.longest.saturating_sub(beyond);
-            let e = &mut report.entries;
-            t.changed += cut(&mut e.changed, cap);
-            t.added += cut(&mut e.added, cap);
-            t.removed += cut(&mut e.removed, cap);
-            t.moved += cut(&mut e.moved, cap);
-            t.other += cut(&mut e.case_collisions, cap) + cut(&mut report.unexplained, cap) + cut(&mut report.diagnostics, cap);
-            for cause in &mut report.causes {
-                t.evidence += cut(&mut cause.evidence, cap);
-            }
-        }
-        if level > self.diffs.len() + self.longest {
-            report.a.summary = serde_json::Value::Null;
-            report.b.summary = serde_json::Value::Null;
-            t.input_summaries = true;
-        }
-        report.trimmed = Some(t);
-        report
+        let cap = if beyond == 0 { usize::MAX } else { self.longest.saturating_sub(beyond) };
+        let head = |list_len: usize| -> (usize, u64) {
+            let keep = list_len.min(cap);
+            (keep, u64::try_from(list_len - keep).unwrap_or(u64::MAX))
+        };
+        let e = &r.entries;
+        let (n_changed, gone) = head(e.changed.len());
+        t.changed += gone;
+        let changed = e.changed[..n_changed]
+            .iter()
+            .enumerate()
+            .map(|(i, c)| ChangedEntry {
+                path: c.path.clone(),
+                ramdisk_a: c.ramdisk_a,
+                ramdisk_b: c.ramdisk_b,
+                kind: c.kind.clone(),
+                fields: c.fields.clone(),
+                changes: c.changes.clone(),
+                measured: c.measured.clone(),
+                content: if i < first_dropped { c.content.clone() } else { None },
+                signals: c.signals.clone(),
+            })
+            .collect();
+        let (n_added, gone) = head(e.added.len());
+        t.added += gone;
+        let (n_removed, gone) = head(e.removed.len());
+        t.removed += gone;
+        let (n_moved, gone) = head(e.moved.len());
+        t.moved += gone;
+        let (n_collisions, gone_collisions) = head(e.case_collisions.len());
+        let (n_unexplained, gone_unexplained) = head(r.unexplained.len());
+        let (n_diagnostics, gone_diagnostics) = head(r.diagnostics.len());
+        t.other += gone_collisions + gone_unexplained + gone_diagnostics;
+        let causes = r
+            .causes
+            .iter()
+            .map(|c| {
+                let (keep, gone) = head(c.evidence.len());
+                t.evidence += gone;
+                Cause {
+                    id: c.id.clone(),
+                    title: c.title.clone(),
+                    confidence: c.confidence,
+                    explains: c.explains,
+                    evidence: c.evidence[..keep].to_vec(),
+                    fix: c.fix.clone(),
+                }
+            })
+            .collect();
+        let summaries = level <= self.diffs.len() + self.longest;
+        t.input_summaries |= !summaries;
+        let side = |s: &InputSide| InputSide {
+            name: s.name.clone(),
+            size: s.size,
+            sha384: s.sha384.clone(),
+            summary: if summaries { s.summary.clone() } else { serde_json::Value::Null },
+        };
+        Some(Report {
+            version: r.version,
+            tool: r.tool.clone(),
+            a: side(&r.a),
+            b: side(&r.b),
+            verdict: r.verdict.clone(),
+            measurements: r.measurements.clone(),
+            pcr_files: r.pcr_files.clone(),
+            layers: r.layers.clone(),
+            first_divergence: r.first_divergence.clone(),
+            entries: EntryChanges {
+                added: e.added[..n_added].to_vec(),
+                removed: e.removed[..n_removed].to_vec(),
+                changed,
+                moved: e.moved[..n_moved].to_vec(),
+                notes: e.notes.clone(),
+                case_collisions: e.case_collisions[..n_collisions].to_vec(),
+                n_compared: e.n_compared,
+                n_equal: e.n_equal,
+            },
+            causes,
+            unexplained: r.unexplained[..n_unexplained].to_vec(),
+            diagnostics: r.diagnostics[..n_diagnostics].to_vec(),
+            trimmed: Some(t),
+        })
     }
-}
-
-/// Shortens `list` to `cap` items; returns how many went.
-fn cut<T>(list: &mut Vec<T>, cap: usize) -> u64 {
-    let gone = list.len().saturating_sub(cap);
-    list.truncate(cap);
-    u64::try_from(gone).unwrap_or(u64::MAX)
 }
 
 #[cfg(test)]
@@ -343,7 +471,7 @@ mod tests {
     use crate::analyze::{compare, Input};
     use crate::formats::ramdisk::SliceSource;
     use crate::limits::Limits;
-    use crate::report::{ChangedEntry, EntryRef, Evidence};
+    use crate::report::{EntryRef, Evidence};
 
     const BASIC_A: &[u8] = include_bytes!("../../tests/fixtures/basic-a.eif");
     const BASIC_B: &[u8] = include_bytes!("../../tests/fixtures/basic-b.eif");
@@ -519,7 +647,7 @@ mod tests {
         assert!(matches!(err(&forge(&not_report)), ShareError::NotAReport(_)));
         let mut future = basic();
         future.version = 2;
-        let (payload, _) = pack(&future).unwrap().unwrap();
+        let Packed::Fits(payload, _) = pack(&future, DEFAULT_BUDGET).unwrap() else { panic!("fits") };
         assert_eq!(err(&payload).to_string(), "share link: report format 2 is not supported (this eifscope reads format 1)");
         // Too long to even look at.
         let long = format!("1.{}", "A".repeat(MAX_PAYLOAD_CHARS));
