@@ -65,6 +65,7 @@ test('a share link opened in a fresh page shows the same verdict, causes and PCR
   const link = await shareLink(original.page);
   assert.match(link, new RegExp(`^${env.origin}/#r=1\\.[A-Za-z0-9_-]+$`));
   assert.match(await original.page.textContent('[data-testid=export-message]'), /Share link (copied|ready)/);
+  await original.page.locator('#verdict').screenshot({ path: path.join(SHOTS, 'share-link.png') });
   const want = await summaryOf(original.page);
   assert.equal(want.verdict, 'Measurements differ: PCR0, PCR2');
   assert.deepEqual(want.causes.map((c) => c.id), ['different-source', 'file-permissions', 'file-timestamps']);

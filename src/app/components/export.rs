@@ -103,6 +103,14 @@ pub fn export(props: &ExportProps) -> Html {
         })
     };
     let link = use_state(|| None::<String>);
+    // Another report (a share link opened over this one): what was said about the last is stale.
+    {
+        let (message, link) = (message.clone(), link.clone());
+        use_effect_with(Rc::as_ptr(&props.report) as usize, move |_| {
+            message.set(None);
+            link.set(None);
+        });
+    }
     let on_share = {
         let (report, message, link) = (props.report.clone(), message.clone(), link.clone());
         Callback::from(move |_: MouseEvent| {
