@@ -105,3 +105,31 @@ fn inline_text_diff_does_not_need_a_clock() {
     );
     assert!(n_emphasized >= 2, "inline diff marked no changed words");
 }
+
+#[test]
+fn share_links_round_trip_and_refuse_damage_on_32_bits() {
+    use eifscope::analyze::{compare, Input};
+    use eifscope::limits::Limits;
+    use eifscope::report::share::{decode, encode, ShareError, DEFAULT_BUDGET, MAX_JSON_BYTES};
+    let (a, b) = (BASIC_A.to_vec(), BASIC_B.to_vec());
+    let input = |name: &str, source| Input { name: name.into(), source, pcr_file: None };
+    let report = compare(&input("basic-a.eif", &a), &input("basic-b.eif", &b), &Limits::default()).unwrap();
+    let link = encode(&report, DEFAULT_BUDGET).unwrap();
+    assert_eq!(link.trimmed, None);
+    assert_eq!(decode(&link.payload).unwrap(), report);
+    // One character short of the whole report: the one content diff (app.conf) goes.
+    let tight = encode(&report, link.payload.len() - 1).unwrap();
+    let trimmed = tight.trimmed.unwrap();
+    assert_eq!((trimmed.content_diffs, trimmed.entries()), (1, 0));
+    // Damage is named, not crashed on.
+    let mut flipped = link.payload.clone().into_bytes();
+    let at = flipped.len() / 2;
+    flipped[at] = if flipped[at] == b'A' { b'B' } else { b'A' };
+    assert_eq!(decode(std::str::from_utf8(&flipped).unwrap()), Err(ShareError::ChecksumMismatch));
+    // A bomb with a right checksum stops at the limit: 16 MiB of zeros in ~16 KiB.
+    let deflated = miniz_oxide::deflate::compress_to_vec(&vec![0u8; 16 << 20], 9);
+    let mut bytes = <sha2::Sha256 as sha2::Digest>::digest(&deflated).to_vec();
+    bytes.extend_from_slice(&deflated);
+    let bomb = format!("1.{}", base64::Engine::encode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, &bytes));
+    assert_eq!(decode(&bomb), Err(ShareError::DecompressedTooLarge { limit: MAX_JSON_BYTES }));
+}

@@ -1,5 +1,5 @@
 //! Services used by the app component: the worker bridge, mirroring state into the
-//! document, and stopping stray drops from navigating away.
+//! document, stopping stray drops from navigating away, and share links in the fragment.
 
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -11,7 +11,7 @@ use web_sys::{ErrorEvent, HtmlElement, MessageEvent, Worker};
 use yew::prelude::*;
 
 use crate::app::state::{Action, State};
-use crate::report::{Report, Side as ReportSide};
+use crate::report::{share, Report, Side as ReportSide};
 use crate::worker::{Reply, Request, READY};
 
 /// A started worker with the handlers it calls; dropping it stops the worker.
@@ -258,6 +258,44 @@ pub fn use_jk_navigation() {
                 el.scroll_into_view_with_scroll_into_view_options(&options);
                 let _ = el.focus();
                 event.prevent_default();
+            }
+        });
+        move || drop(listener)
+    });
+}
+
+/// The page's fragment (`location.hash`, with its `#`; empty when there is none).
+pub fn location_fragment() -> String {
+    gloo::utils::window().location().hash().unwrap_or_default()
+}
+
+/// The page's address without its fragment: where a share link points.
+pub fn location_without_fragment() -> String {
+    let href = gloo::utils::window().location().href().unwrap_or_default();
+    match href.split_once('#') {
+        Some((base, _)) => base.to_owned(),
+        None => href,
+    }
+}
+
+/// Drops the fragment from the address (no new history entry, no reload), so a reload after
+/// leaving a shared report does not open it again.
+pub fn clear_fragment() {
+    let window = gloo::utils::window();
+    if let Ok(history) = window.history() {
+        let _ = history.replace_state_with_url(&JsValue::NULL, "", Some(&location_without_fragment()));
+    }
+}
+
+/// Calls `on_link` with the payload whenever the fragment changes to a share link (`#r=…`),
+/// e.g. when a link is pasted into the address bar of an open page. Other fragments (entry
+/// permalinks, evidence links) are left to the browser.
+#[hook]
+pub fn use_fragment_share_links(on_link: Callback<String>) {
+    use_effect_with((), move |_| {
+        let listener = EventListener::new(&gloo::utils::window(), "hashchange", move |_| {
+            if let Some(payload) = share::payload_of_fragment(&location_fragment()) {
+                on_link.emit(payload.to_owned());
             }
         });
         move || drop(listener)

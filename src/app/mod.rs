@@ -11,6 +11,10 @@
 //! `working` while analysing, `done` when results are shown, `error` on failure.
 //! `dataset.worker` is `starting`, `ready` or `error`; `dataset.job` is the id of the current
 //! comparison (bumped each time one starts).
+//!
+//! A page opened at (or navigated to) `#r=…` shows that share link's report read-only
+//! ([`crate::report::share`]): a "Shared report" banner instead of the drop zones, `data-state`
+//! `done`, or `error` with the link's problem in the status area.
 
 pub mod components;
 pub mod files;
@@ -21,7 +25,7 @@ use yew::prelude::*;
 
 use components::drop_zone::DropZone;
 use components::report_view::ReportView;
-use hooks::{use_page_drop, use_root_dataset, use_worker};
+use hooks::{location_fragment, use_fragment_share_links, use_page_drop, use_root_dataset, use_worker};
 use state::{Action, Phase, Side, State};
 
 use crate::worker::Request;
@@ -55,7 +59,7 @@ fn sniff_then(dispatch: UseReducerDispatcher<State>, files: Vec<web_sys::File>, 
 /// The whole page.
 #[function_component(App)]
 pub fn app(props: &AppProps) -> Html {
-    let state = use_reducer(State::default);
+    let state = use_reducer(|| State::from_fragment(&location_fragment()));
     let worker = use_worker(props.worker_url.clone(), state.worker_generation, state.dispatcher());
     // `job` is set in the same commit as `state`, so a script that saw job N never reads a
     // stale `done`/`error` of job N-1 (see tests/e2e/helpers.mjs `waitForResult`).
@@ -65,6 +69,10 @@ pub fn app(props: &AppProps) -> Html {
     use_page_drop({
         let dispatch = state.dispatcher();
         Callback::from(move |files| sniff_then(dispatch.clone(), files, Action::DropOnPage))
+    });
+    use_fragment_share_links({
+        let dispatch = state.dispatcher();
+        Callback::from(move |payload| dispatch.dispatch(Action::OpenShareLink(payload)))
     });
 
     // Hand the current job to the worker once it is ready (at most once per job and worker).
@@ -127,6 +135,13 @@ pub fn app(props: &AppProps) -> Html {
             });
         })
     };
+    let on_new = {
+        let dispatch = state.dispatcher();
+        Callback::from(move |_: MouseEvent| {
+            hooks::clear_fragment();
+            dispatch.dispatch(Action::LeaveShared);
+        })
+    };
     let nothing_to_swap = state.a.is_empty() && state.b.is_empty();
     let working = matches!(state.phase, Phase::Working(_));
 
@@ -142,26 +157,36 @@ pub fn app(props: &AppProps) -> Html {
                     { " everything is read and compared locally, on this device." }
                 </p>
             </header>
-            <div class="zones">
-                <DropZone side={Side::A} files={state.a.list()} on_files={on_files(Side::A)} />
-                <button type="button" class="swap" data-testid="swap" onclick={on_swap}
-                    disabled={nothing_to_swap} title="Swap local build and deployed"
-                    aria-label="Swap local build and deployed">
-                    <span aria-hidden="true">{ "⇄" }</span>
-                    <span class="swap-text">{ "Swap" }</span>
-                </button>
-                <DropZone side={Side::B} files={state.b.list()} on_files={on_files(Side::B)} />
-            </div>
-            <div class="actions">
-                <button type="button" class="button secondary" data-testid="sample" onclick={on_sample} disabled={working}>
-                    { "Try a sample" }
-                </button>
-                if working {
-                    <button type="button" class="button danger" data-testid="cancel" onclick={on_cancel}>{ "Cancel" }</button>
-                } else if state.ready_to_compare() {
-                    <button type="button" class="button" data-testid="compare" onclick={on_rerun}>{ "Compare again" }</button>
-                }
-            </div>
+            if state.shared {
+                <section class="shared-banner" data-testid="shared-banner">
+                    <p>
+                        <strong>{ "Shared report — the images are not included." }</strong>
+                        { " This report was opened from a link; it is read-only. Comparing again needs both images." }
+                    </p>
+                    <button type="button" class="button" data-testid="new-comparison" onclick={on_new}>{ "Start a new comparison" }</button>
+                </section>
+            } else {
+                <div class="zones">
+                    <DropZone side={Side::A} files={state.a.list()} on_files={on_files(Side::A)} />
+                    <button type="button" class="swap" data-testid="swap" onclick={on_swap}
+                        disabled={nothing_to_swap} title="Swap local build and deployed"
+                        aria-label="Swap local build and deployed">
+                        <span aria-hidden="true">{ "⇄" }</span>
+                        <span class="swap-text">{ "Swap" }</span>
+                    </button>
+                    <DropZone side={Side::B} files={state.b.list()} on_files={on_files(Side::B)} />
+                </div>
+                <div class="actions">
+                    <button type="button" class="button secondary" data-testid="sample" onclick={on_sample} disabled={working}>
+                        { "Try a sample" }
+                    </button>
+                    if working {
+                        <button type="button" class="button danger" data-testid="cancel" onclick={on_cancel}>{ "Cancel" }</button>
+                    } else if state.ready_to_compare() {
+                        <button type="button" class="button" data-testid="compare" onclick={on_rerun}>{ "Compare again" }</button>
+                    }
+                </div>
+            }
             <section class="status" data-testid="status" role="status" aria-live="polite">
                 if working { <span class="spinner" aria-hidden="true"></span> }
                 { status_text(&state) }
@@ -178,6 +203,7 @@ fn status_text(state: &State) -> String {
     match &state.phase {
         Phase::Working(text) => text.clone(),
         Phase::Error(message) => format!("Error: {message}"),
+        Phase::Done if state.shared => "Shared report opened from the link. Press j / k to step through the differences.".to_string(),
         Phase::Done => "Done. Press j / k to step through the differences.".to_string(),
         Phase::Idle => {
             if let Some(note) = &state.note {

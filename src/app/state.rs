@@ -7,7 +7,7 @@ use std::rc::Rc;
 
 use yew::Reducible;
 
-use crate::report::Report;
+use crate::report::{share, Report};
 use crate::sniff::FileRole;
 
 /// Which input a file belongs to.
@@ -143,6 +143,8 @@ pub struct State {
     pub report: Option<Rc<Report>>,
     /// A one-off note for the status line ("Cancelled.").
     pub note: Option<String>,
+    /// True while `report` came from a share link (read-only: no images behind it).
+    pub shared: bool,
 }
 
 impl Default for State {
@@ -156,6 +158,7 @@ impl Default for State {
             worker_generation: 0,
             report: None,
             note: None,
+            shared: false,
         }
     }
 }
@@ -174,10 +177,43 @@ impl State {
         self.a.image.is_some() && self.b.image.is_some()
     }
 
+    /// The state for a page opened at `fragment` (`location.hash`): a shared report when it
+    /// holds a share link, its error when the link is damaged, the empty page otherwise.
+    pub fn from_fragment(fragment: &str) -> State {
+        let state = State::default();
+        match share::payload_of_fragment(fragment) {
+            Some(payload) => state.open_share_link(payload),
+            None => state,
+        }
+    }
+
+    /// Shows the report of a share link payload, or says what is wrong with the link.
+    fn open_share_link(mut self, payload: &str) -> State {
+        if matches!(self.phase, Phase::Working(_)) {
+            self.restart_worker();
+            self.job = self.job.wrapping_add(1);
+        }
+        self.note = None;
+        match share::decode(payload) {
+            Ok(report) => {
+                self.report = Some(Rc::new(report));
+                self.shared = true;
+                self.phase = Phase::Done;
+            }
+            Err(err) => {
+                self.report = None;
+                self.shared = false;
+                self.phase = Phase::Error(err.to_string());
+            }
+        }
+        self
+    }
+
     /// Starts a new comparison if both images are there (restarting a busy worker).
     fn restart_job(&mut self) {
         self.report = None;
         self.note = None;
+        self.shared = false;
         if !self.ready_to_compare() {
             self.phase = Phase::Idle;
             return;
@@ -222,6 +258,10 @@ pub enum Action {
     Cancel,
     /// Compare the current files again.
     Rerun,
+    /// The page's fragment changed to a share link: show its report (the payload after `#r=`).
+    OpenShareLink(String),
+    /// Leave a shared report (or a broken link's error) for an empty page.
+    LeaveShared,
 }
 
 /// Splits files into (images, PCR files), keeping order.
@@ -280,6 +320,15 @@ impl Reducible for State {
             // A stale reply from an earlier job.
             Action::Progress(..) | Action::Summary(..) | Action::Finished(..) | Action::Failed(..) => return self,
             Action::Rerun => next.restart_job(),
+            Action::OpenShareLink(payload) => return Rc::new(next.open_share_link(&payload)),
+            Action::LeaveShared => {
+                next.shared = false;
+                next.report = None;
+                next.note = None;
+                if !matches!(next.phase, Phase::Working(_)) {
+                    next.phase = Phase::Idle;
+                }
+            }
             Action::Cancel => {
                 if !matches!(next.phase, Phase::Working(_)) {
                     return self;

@@ -90,17 +90,13 @@ fn summary(out: &mut String, report: &Report) {
         let _ = write!(out, "<p>First divergence: <a href=\"#layer-{}\">{}</a></p>", anchor_id(first), esc(first));
     }
     if let Some(trimmed) = &report.trimmed {
-        let _ = write!(out, "<p class=\"note\">{}</p>", esc(trimmed));
+        let _ = write!(out, "<p class=\"note\">{}</p>", esc(&trimmed.message()));
     }
-    let e = &report.entries;
+    let n = report.entry_totals();
     let _ = write!(
         out,
         "<p class=\"counts\">{} changed · {} added · {} removed · {} moved · {} equal entries</p></section>",
-        e.changed.len(),
-        e.added.len(),
-        e.removed.len(),
-        e.moved.len(),
-        e.n_equal
+        n.changed, n.added, n.removed, n.moved, report.entries.n_equal
     );
 }
 

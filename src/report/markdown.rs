@@ -78,7 +78,11 @@ pub fn render(report: &Report) -> String {
         out.push('\n');
     }
     let e = &report.entries;
-    let _ = writeln!(out, "**Entries**: {} changed, {} added, {} removed, {} moved\n", e.changed.len(), e.added.len(), e.removed.len(), e.moved.len());
+    let n = report.entry_totals();
+    let _ = writeln!(out, "**Entries**: {} changed, {} added, {} removed, {} moved\n", n.changed, n.added, n.removed, n.moved);
+    if let Some(trimmed) = &report.trimmed {
+        let _ = writeln!(out, "{}\n", md(&trimmed.message()));
+    }
     let mut lines: Vec<String> = Vec::new();
     lines.extend(e.changed.iter().map(|c| format!("- changed {}: {}", code(&c.path), md(&c.fields.join(", ")))));
     lines.extend(e.added.iter().map(|r| format!("- added {}", code(&r.path))));

@@ -7,6 +7,7 @@
 
 pub mod html;
 pub mod markdown;
+pub mod share;
 
 use serde::{Deserialize, Serialize};
 
@@ -40,9 +41,34 @@ pub struct Report {
     #[serde(default)]
     pub unexplained: Vec<String>,
     pub diagnostics: Vec<SideDiagnostic>,
-    /// Set when a share link dropped parts of the report to fit its budget.
+    /// Set when a share link dropped parts of the report to fit its budget (see
+    /// [`share::Trimmed`]; the lists above then hold fewer items than were found).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub trimmed: Option<String>,
+    pub trimmed: Option<share::Trimmed>,
+}
+
+/// Entry counts of a report as found, including entries a share link left out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EntryTotals {
+    pub changed: u64,
+    pub added: u64,
+    pub removed: u64,
+    pub moved: u64,
+}
+
+impl Report {
+    /// How many entries changed, were added, removed and moved, counting those trimmed away.
+    pub fn entry_totals(&self) -> EntryTotals {
+        let t = self.trimmed.clone().unwrap_or_default();
+        let n = |list: usize, omitted: u64| u64::try_from(list).unwrap_or(u64::MAX).saturating_add(omitted);
+        let e = &self.entries;
+        EntryTotals {
+            changed: n(e.changed.len(), t.changed),
+            added: n(e.added.len(), t.added),
+            removed: n(e.removed.len(), t.removed),
+            moved: n(e.moved.len(), t.moved),
+        }
+    }
 }
 
 /// Which input a value belongs to.

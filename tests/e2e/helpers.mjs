@@ -81,9 +81,14 @@ export async function startServerAndBrowser({ subPath = '' } = {}) {
   };
 }
 
-/** Opens the page with every console error, page error, CSP violation and request recorded. */
+/**
+ * Opens the page with every console error, page error, CSP violation and request recorded.
+ * `options` go to the browser context, except `hash` (a fragment to open the page at, e.g. a
+ * share link's `#r=…`) and `state` (the `data-state` to wait for, `idle` by default).
+ */
 export async function openPage(env, options = {}) {
-  const context = await env.browser.newContext({ viewport: { width: 1100, height: 720 }, ...options });
+  const { hash = '', state = 'idle', ...contextOptions } = options;
+  const context = await env.browser.newContext({ viewport: { width: 1100, height: 720 }, ...contextOptions });
   const page = await context.newPage();
   const problems = [];
   const requests = [];
@@ -103,8 +108,8 @@ export async function openPage(env, options = {}) {
       window.__cspViolations.push(`${event.violatedDirective} blocked ${event.blockedURI || 'inline'}`);
     });
   });
-  await page.goto(env.url);
-  await page.waitForFunction(() => document.documentElement.dataset.state === 'idle');
+  await page.goto(`${env.url}${hash}`);
+  await page.waitForFunction((state) => document.documentElement.dataset.state === state, state);
   await page.waitForFunction(() => document.documentElement.dataset.worker === 'ready');
   return { context, page, problems, requests, origin: env.origin };
 }

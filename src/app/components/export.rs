@@ -1,6 +1,11 @@
 //! Exports of the shown report: the self-contained HTML report and the JSON report as
-//! downloads (a `Blob` object URL, revoked after the click), and the Markdown summary copied to
-//! the clipboard.
+//! downloads (a `Blob` object URL, revoked after the click), the Markdown summary copied to
+//! the clipboard, and a share link (the report packed into the URL fragment by
+//! [`crate::report::share`]) copied and shown in a read-only field, for browsers that refuse
+//! clipboard access.
+//!
+//! The link's budget is [`share::DEFAULT_BUDGET`] characters unless `<html data-share-budget>`
+//! holds a number (a hook for tests and experiments; nothing in the page sets it).
 
 use std::rc::Rc;
 
@@ -9,7 +14,8 @@ use wasm_bindgen_futures::JsFuture;
 use web_sys::{Blob, BlobPropertyBag, HtmlAnchorElement, Url};
 use yew::prelude::*;
 
-use crate::report::{html, markdown, Report};
+use crate::app::hooks::location_without_fragment;
+use crate::report::{html, markdown, share, Report};
 
 #[derive(Properties, PartialEq)]
 pub struct ExportProps {
@@ -48,7 +54,22 @@ fn download(text: &str, mime: &str, file_name: &str) -> Result<(), String> {
     Ok(())
 }
 
-/// The three export buttons and a line saying what happened.
+/// Copies `text` to the clipboard; `Err` when the browser refuses.
+async fn copy(text: &str) -> Result<(), ()> {
+    let clipboard = gloo::utils::window().navigator().clipboard();
+    JsFuture::from(clipboard.write_text(text)).await.map(|_| ()).map_err(|_| ())
+}
+
+/// The share link budget: `<html data-share-budget>` when it is a number, else the default.
+fn share_budget() -> usize {
+    gloo::utils::document()
+        .document_element()
+        .and_then(|root| root.get_attribute("data-share-budget"))
+        .and_then(|value| value.trim().parse().ok())
+        .unwrap_or(share::DEFAULT_BUDGET)
+}
+
+/// The export buttons, the share link field and a line saying what happened.
 #[function_component(Export)]
 pub fn export(props: &ExportProps) -> Html {
     let message = use_state(|| None::<String>);
@@ -73,23 +94,69 @@ pub fn export(props: &ExportProps) -> Html {
         Callback::from(move |_: MouseEvent| {
             let text = markdown::render(&report);
             let message = message.clone();
-            let clipboard = gloo::utils::window().navigator().clipboard();
             wasm_bindgen_futures::spawn_local(async move {
-                let done = JsFuture::from(clipboard.write_text(&text)).await;
-                message.set(Some(match done {
-                    Ok(_) => "Markdown summary copied to the clipboard.".into(),
-                    Err(_) => "The browser refused clipboard access; use Download JSON or HTML instead.".into(),
+                message.set(Some(match copy(&text).await {
+                    Ok(()) => "Markdown summary copied to the clipboard.".into(),
+                    Err(()) => "The browser refused clipboard access; use Download JSON or HTML instead.".into(),
                 }));
             });
         })
     };
+    let link = use_state(|| None::<String>);
+    // Another report (a share link opened over this one): what was said about the last is stale.
+    {
+        let (message, link) = (message.clone(), link.clone());
+        use_effect_with(Rc::as_ptr(&props.report) as usize, move |_| {
+            message.set(None);
+            link.set(None);
+        });
+    }
+    let on_share = {
+        let (report, message, link) = (props.report.clone(), message.clone(), link.clone());
+        Callback::from(move |_: MouseEvent| {
+            let encoded = match share::encode(&report, share_budget()) {
+                Ok(encoded) => encoded,
+                Err(err) => {
+                    link.set(None);
+                    message.set(Some(err.to_string()));
+                    return;
+                }
+            };
+            let url = format!("{}{}", location_without_fragment(), share::fragment(&encoded.payload));
+            let trimmed = encoded.trimmed.map(|t| format!(" {}", t.message())).unwrap_or_default();
+            link.set(Some(url.clone()));
+            let message = message.clone();
+            wasm_bindgen_futures::spawn_local(async move {
+                let length = url.len();
+                message.set(Some(match copy(&url).await {
+                    Ok(()) => format!("Share link copied to the clipboard ({length} characters).{trimmed}"),
+                    Err(()) => format!("Share link ready below ({length} characters); the browser refused clipboard access, copy it from the field.{trimmed}"),
+                }));
+            });
+        })
+    };
+    let on_focus_link = Callback::from(|event: FocusEvent| {
+        if let Some(input) = event.target_dyn_into::<web_sys::HtmlInputElement>() {
+            input.select();
+        }
+    });
     html! {
         <div class="export" data-testid="export">
             <button type="button" class="button" data-testid="download-html" onclick={on_html}>{ "Download HTML" }</button>
             <button type="button" class="button secondary" data-testid="download-json" onclick={on_json}>{ "Download JSON" }</button>
             <button type="button" class="button secondary" data-testid="copy-markdown" onclick={on_markdown}>{ "Copy Markdown" }</button>
+            <button type="button" class="button secondary" data-testid="copy-share-link" onclick={on_share}>{ "Copy share link" }</button>
             if let Some(text) = &*message {
                 <p class="export-message" role="status" data-testid="export-message">{ text.clone() }</p>
+            }
+            if let Some(url) = &*link {
+                <div class="share-link">
+                    <input type="text" readonly=true data-testid="share-link" aria-label="Share link"
+                        value={url.clone()} onfocus={on_focus_link} />
+                    <small class="muted">
+                        { "The report travels in the part after #, which browsers never send to a server. Anyone with the link can read it: file names, paths, hashes and the diffs it holds." }
+                    </small>
+                </div>
             }
         </div>
     }

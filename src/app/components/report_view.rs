@@ -72,6 +72,8 @@ pub fn report_view(props: &ReportViewProps) -> Html {
 fn verdict(report: &Rc<Report>) -> Html {
     let v = &report.verdict;
     let e = &report.entries;
+    // Counted as found: a trimmed share link keeps fewer entries than these.
+    let n = report.entry_totals();
     html! {
         <section id="verdict" class={classes!("verdict", verdict_class(v.kind))}>
             <div class="verdict-main">
@@ -84,13 +86,13 @@ fn verdict(report: &Rc<Report>) -> Html {
                 </p>
                 <p class="counts" data-testid="counts">
                     { format!("{} changed · {} added · {} removed · {} moved · {} equal entries",
-                        e.changed.len(), e.added.len(), e.removed.len(), e.moved.len(), e.n_equal) }
+                        n.changed, n.added, n.removed, n.moved, e.n_equal) }
                 </p>
                 if let Some(first) = &report.first_divergence {
                     <p>{ "First divergence: " }<a href={format!("#{}", anchor_id(&format!("layer:{first}")))}>{ first.clone() }</a></p>
                 }
                 if let Some(trimmed) = &report.trimmed {
-                    <p class="note">{ trimmed.clone() }</p>
+                    <p class="note trimmed" data-testid="trimmed">{ trimmed.message() }</p>
                 }
             </div>
             <Export report={report.clone()} />
