@@ -142,3 +142,37 @@ fn human_sizes_use_binary_units_and_three_digits() {
     assert_eq!(human_size(3 * 1024 * 1024 * 1024 / 2), "1.50 GiB");
     assert_eq!(human_size(u64::MAX), "16.0 EiB");
 }
+
+/// The reducer shows a job's summary while it keeps working, replaces it with the report,
+/// and ignores a summary of an older job.
+#[wasm_bindgen_test]
+fn summary_is_shown_while_contents_are_compared() {
+    use std::rc::Rc;
+    use eifscope::app::state::{Action, Phase, SelectedFile, Side, State};
+    use eifscope::sniff::FileRole;
+    use yew::Reducible;
+
+    let image = |name: &str| {
+        let bytes = js_sys::Uint8Array::from(&b".eif"[..]);
+        SelectedFile::new(File::new_with_u8_array_sequence(&js_sys::Array::of1(&bytes), name).unwrap(), FileRole::Image)
+    };
+    let report = |headline: &str| {
+        // The reviewed snapshot of meta-a vs meta-b: YAML-ish header, then the report JSON.
+        let snap = include_str!("snapshots/snapshots__meta.snap");
+        let json = snap.splitn(3, "---\n").nth(2).unwrap();
+        let mut r: eifscope::report::Report = serde_json::from_str(json).unwrap();
+        r.verdict.headline = headline.to_owned();
+        Rc::new(r)
+    };
+    let state = Rc::new(State::default()).reduce(Action::Pick(Side::A, vec![image("a.eif"), image("b.eif")]));
+    let job = state.job;
+    assert!(matches!(state.phase, Phase::Working(_)));
+    let state = state.reduce(Action::Summary(job.wrapping_sub(1), report("stale")));
+    assert!(state.report.is_none(), "a summary of an older job is ignored");
+    let state = state.reduce(Action::Summary(job, report("summary")));
+    assert_eq!(state.report.as_ref().unwrap().verdict.headline, "summary");
+    assert!(matches!(state.phase, Phase::Working(_)), "still working on contents");
+    let state = state.reduce(Action::Finished(job, report("final")));
+    assert_eq!(state.report.as_ref().unwrap().verdict.headline, "final");
+    assert_eq!(state.phase, Phase::Done);
+}
