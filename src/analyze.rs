@@ -190,6 +190,23 @@ pub fn summarize_images(a: &Input<'_>, ia: &Image, b: &Input<'_>, ib: &Image, pr
     report
 }
 
+/// Where [`fill_contents`]'s reads start on each side: a bare ramdisk against an EIF is
+/// compared with the EIF's customer ramdisks only (the ramdisk numbers to skip).
+pub fn content_skips(ia: &Image, ib: &Image) -> (u32, u32) {
+    bare_vs_eif_skip(ia, ib)
+}
+
+/// [`fill_contents`] for a caller that read each side's contents itself
+/// ([`crate::contents::read_side`] on [`crate::contents::wanted_paths`], e.g. in two workers):
+/// compares them and diagnoses again.
+pub fn apply_contents(report: &mut Report, data_a: &crate::contents::SideContents, data_b: &crate::contents::SideContents, limits: &Limits, progress: &mut dyn FnMut(Progress)) {
+    crate::contents::diff_contents(&mut report.entries, data_a, data_b, limits);
+    progress(Progress { phase: "diagnosing", side: None });
+    let (causes, unexplained) = diagnose(report);
+    report.causes = causes;
+    report.unexplained = unexplained;
+}
+
 /// Second pass over a [`summarize_images`] report: re-reads the changed entries' contents
 /// (bounded by [`CONTENT_BYTES_EACH`] / [`CONTENT_BYTES_TOTAL`]), compares them, and
 /// diagnoses again with what the contents show (embedded dates, build ids, versions…).

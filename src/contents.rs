@@ -39,9 +39,17 @@ fn locate(image: &Image, skip: u32) -> BTreeMap<String, (usize, usize)> {
     out
 }
 
+/// One side's contents of the wanted entries: path -> (bytes, cut at [`CONTENT_BYTES_EACH`]).
+pub type SideContents = BTreeMap<String, (Vec<u8>, bool)>;
+
+/// The changed entries whose contents differ: the ones the second pass reads.
+pub fn wanted_paths(entries: &EntryChanges) -> Vec<String> {
+    entries.changed.iter().filter(|c| c.fields.iter().any(|f| f == "content")).map(|c| c.path.clone()).collect()
+}
+
 /// Reads the wanted entries' contents from one side: retained bytes where the first pass kept
-/// them, otherwise one re-walk per ramdisk. Returns path -> (bytes, cut).
-fn read_side(src: &dyn ByteSource, image: &Image, skip: u32, paths: &[String], limits: &Limits) -> BTreeMap<String, (Vec<u8>, bool)> {
+/// them, otherwise one re-walk per ramdisk. Skips ramdisks numbered below `skip`.
+pub fn read_side(src: &dyn ByteSource, image: &Image, skip: u32, paths: &[String], limits: &Limits) -> SideContents {
     let where_ = locate(image, skip);
     let mut out = BTreeMap::new();
     let mut budget = CONTENT_BYTES_TOTAL;
@@ -88,12 +96,18 @@ pub fn fill_content_diffs(
     skip_b: u32,
     limits: &Limits,
 ) {
-    let paths: Vec<String> = entries.changed.iter().filter(|c| c.fields.iter().any(|f| f == "content")).map(|c| c.path.clone()).collect();
+    let paths = wanted_paths(entries);
     if paths.is_empty() {
         return;
     }
     let data_a = read_side(src_a, ia, skip_a, &paths, limits);
     let data_b = read_side(src_b, ib, skip_b, &paths, limits);
+    diff_contents(entries, &data_a, &data_b, limits);
+}
+
+/// Compares the contents read for each side ([`read_side`]) and attaches the diffs and their
+/// signals to the changed entries.
+pub fn diff_contents(entries: &mut EntryChanges, data_a: &SideContents, data_b: &SideContents, limits: &Limits) {
     for changed in entries.changed.iter_mut() {
         let (Some((a, cut_a)), Some((b, cut_b))) = (data_a.get(&changed.path), data_b.get(&changed.path)) else { continue };
         let diff = compare_contents(changed.path.as_bytes(), a, b, limits);

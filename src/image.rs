@@ -154,6 +154,18 @@ impl Image {
         serde_json::to_string(self).map_err(|err| format!("the decoded image could not be serialised: {err}"))
     }
 
+    /// [`Image::to_transport`] without the small files' contents the first pass kept: for a
+    /// worker that keeps the image and answers content reads itself.
+    pub fn to_transport_lean(&self) -> Result<String, String> {
+        let mut lean = self.clone();
+        for rd in &mut lean.ramdisks {
+            for entry in &mut rd.model.entries {
+                entry.data = None;
+            }
+        }
+        lean.to_transport()
+    }
+
     /// Reads what [`Image::to_transport`] wrote. Section kinds are restored from their type
     /// codes (an unknown code is written only as "Unknown").
     pub fn from_transport(text: &str) -> Result<Image, String> {

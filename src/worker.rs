@@ -18,9 +18,12 @@
 //! Two cores: the worker the page talks to (the *coordinator*) starts a nested worker of the
 //! same script (the *helper*) and hands it side B as a [`ReadRequest`] `{ read, job, side,
 //! file }` while it reads side A itself. The helper answers `progress` and then `image` (the
-//! decoded [`Image`] as JSON, see [`Image::to_transport`]) or `failed`. The coordinator then
-//! compares. Where nested workers are unavailable it reads both sides itself. Terminating the
-//! coordinator (Cancel) terminates its helper too.
+//! decoded [`Image`] as JSON without the small files' bytes, see [`Image::to_transport_lean`])
+//! or `failed`, and keeps the image. The coordinator compares and posts the summary; then it
+//! asks the helper for side B's changed contents (`{ fetch, job, skip, paths }`, answered by
+//! `{ type: "contents", job, items: [[path, Uint8Array, cut]…] }`) while it reads side A's,
+//! and finishes the report. Where nested workers are unavailable it does everything itself.
+//! Terminating the coordinator (Cancel) terminates its helper too.
 
 use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
@@ -32,7 +35,8 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{Blob, DedicatedWorkerGlobalScope, ErrorEvent, File, FileReaderSync, MessageEvent, Worker};
 
-use crate::analyze::{fill_contents, read_input, summarize_images, AnalyzeError, Input, Progress};
+use crate::analyze::{apply_contents, content_skips, fill_contents, read_input, summarize_images, AnalyzeError, Input, Progress};
+use crate::contents::{read_side, wanted_paths, SideContents};
 use crate::image::Image;
 use crate::limits::Limits;
 use crate::report::Side;
@@ -352,7 +356,97 @@ async fn run_with_helper(request: &Request, helper: &Helper, post: &dyn Fn(&Repl
         }
         Err(message) => return Reply::Failed { job, side: Some(Side::B), file: request.b.name(), offset: None, message },
     };
-    finish(job, &input_a, &image_a, &input_b, &image_b, post)
+    // Summary first; then each worker reads its own side's changed contents (the helper kept
+    // its image, with the small files' bytes and its inflate state, for this).
+    let mut progress = |p: Progress| post(&Reply::Progress { job, phase: p.phase.to_owned(), side: p.side });
+    progress(Progress { phase: "comparing", side: None });
+    let mut report = summarize_images(&input_a, &image_a, &input_b, &image_b, &mut progress);
+    match report_json(job, &report) {
+        Ok(json) => post(&Reply::Summary { job, json }),
+        Err(reply) => return reply,
+    }
+    let paths = wanted_paths(&report.entries);
+    if !paths.is_empty() {
+        progress(Progress { phase: "contents", side: None });
+        let (skip_a, skip_b) = content_skips(&image_a, &image_b);
+        let limits = Limits::default();
+        let pending = match helper.start_fetch(job, &paths, skip_b).await {
+            Ok(pending) => pending,
+            Err(message) => return Reply::Failed { job, side: Some(Side::B), file: request.b.name(), offset: None, message },
+        };
+        let data_a = read_side(&opened.a, &image_a, skip_a, &paths, &limits);
+        let data_b = match pending.await.and_then(|value| contents_from_js(&value)) {
+            Ok(data) => data,
+            Err(message) => return Reply::Failed { job, side: Some(Side::B), file: request.b.name(), offset: None, message },
+        };
+        apply_contents(&mut report, &data_a, &data_b, &limits, &mut progress);
+    }
+    match report_json(job, &report) {
+        Ok(json) => Reply::Report { job, json },
+        Err(reply) => reply,
+    }
+}
+
+/// What a coordinator asks its helper after the summary: the contents of `paths` from the
+/// image the helper decoded for `job`.
+fn fetch_request_js(job: u32, paths: &[String], skip: u32) -> JsValue {
+    let object = js_sys::Object::new();
+    let list: js_sys::Array = paths.iter().map(|p| JsValue::from_str(p)).collect();
+    for (key, value) in [("fetch", JsValue::TRUE), ("job", JsValue::from(job)), ("skip", JsValue::from(skip)), ("paths", list.into())] {
+        let _ = js_sys::Reflect::set(&object, &JsValue::from_str(key), &value);
+    }
+    object.into()
+}
+
+/// A fetch request's (job, paths, skip); `None` when `value` is not one.
+fn fetch_request_from_js(value: &JsValue) -> Option<(u32, Vec<String>, u32)> {
+    let get = |key: &str| js_sys::Reflect::get(value, &JsValue::from_str(key)).ok();
+    if get("fetch")?.as_bool() != Some(true) {
+        return None;
+    }
+    let number = |v: JsValue| v.as_f64().filter(|n| *n >= 0.0 && *n <= f64::from(u32::MAX) && n.fract() == 0.0).map(|n| n as u32);
+    let job = number(get("job")?)?;
+    let skip = number(get("skip")?)?;
+    let paths = get("paths")?.dyn_into::<js_sys::Array>().ok()?.iter().map(|p| p.as_string()).collect::<Option<Vec<_>>>()?;
+    Some((job, paths, skip))
+}
+
+/// The helper's answer to a fetch: `{ type: "contents", job, items: [[path, bytes, cut]…] }`
+/// (bytes as `Uint8Array`s; built by hand, as serde would turn bytes into number arrays).
+fn contents_to_js(job: u32, data: &SideContents) -> JsValue {
+    let object = js_sys::Object::new();
+    let items: js_sys::Array = data
+        .iter()
+        .map(|(path, (bytes, cut))| {
+            let item = js_sys::Array::new();
+            item.push(&JsValue::from_str(path));
+            item.push(&js_sys::Uint8Array::from(bytes.as_slice()));
+            item.push(&JsValue::from_bool(*cut));
+            JsValue::from(item)
+        })
+        .collect();
+    for (key, value) in [("type", JsValue::from_str("contents")), ("job", JsValue::from(job)), ("items", items.into())] {
+        let _ = js_sys::Reflect::set(&object, &JsValue::from_str(key), &value);
+    }
+    object.into()
+}
+
+/// Reads [`contents_to_js`]'s object back.
+fn contents_from_js(value: &JsValue) -> Result<SideContents, String> {
+    let bad = || "the helper worker sent unreadable contents".to_owned();
+    if let Ok(Reply::Failed { message, .. }) = serde_wasm_bindgen::from_value::<Reply>(value.clone()) {
+        return Err(message);
+    }
+    let items = js_sys::Reflect::get(value, &JsValue::from_str("items")).ok().and_then(|v| v.dyn_into::<js_sys::Array>().ok()).ok_or_else(bad)?;
+    let mut out = SideContents::new();
+    for item in items.iter() {
+        let item = item.dyn_into::<js_sys::Array>().map_err(|_| bad())?;
+        let path = item.get(0).as_string().ok_or_else(bad)?;
+        let bytes = item.get(1).dyn_into::<js_sys::Uint8Array>().map_err(|_| bad())?.to_vec();
+        let cut = item.get(2).as_bool().ok_or_else(bad)?;
+        out.insert(path, (bytes, cut));
+    }
+    Ok(out)
 }
 
 /// What a coordinator asks its helper: decode one side.
@@ -392,8 +486,17 @@ impl ReadRequest {
     }
 }
 
-/// The helper's side of a [`ReadRequest`]: decode the file, answer with the image.
-fn read_for_coordinator(request: &ReadRequest, post: &dyn Fn(&Reply)) -> Reply {
+/// What a helper keeps of the side it decoded, to answer the coordinator's content fetch.
+struct Kept {
+    job: u32,
+    image: Image,
+    source: BlobSource,
+}
+
+/// The helper's side of a [`ReadRequest`]: decode the file, answer with the image (without
+/// the small files' bytes, which stay here with the image in `kept`).
+fn read_for_coordinator(request: &ReadRequest, post: &dyn Fn(&Reply), kept: &RefCell<Option<Kept>>) -> Reply {
+    *kept.borrow_mut() = None;
     let job = request.job;
     let name = request.file.name();
     let source = match BlobSource::new(request.file.clone().into()) {
@@ -406,10 +509,12 @@ fn read_for_coordinator(request: &ReadRequest, post: &dyn Fn(&Reply)) -> Reply {
         Ok(image) => image,
         Err(err) => return failed(job, err),
     };
-    match image.to_transport() {
+    let reply = match image.to_transport_lean() {
         Ok(json) => Reply::Image { job, json, wasm_memory: wasm_memory_bytes() },
-        Err(message) => Reply::Failed { job, side: Some(request.side), file: name, offset: None, message },
-    }
+        Err(message) => return Reply::Failed { job, side: Some(request.side), file: name, offset: None, message },
+    };
+    *kept.borrow_mut() = Some(Kept { job, image, source });
+    reply
 }
 
 /// Size of this worker's wasm memory (it only grows, so this is its peak).
@@ -480,6 +585,13 @@ impl Helper {
                     }
                     return;
                 }
+                let kind = js_sys::Reflect::get(&data, &JsValue::from_str("type")).ok().and_then(|t| t.as_string());
+                if kind.as_deref() == Some("contents") {
+                    if let Some((_, resolve)) = shared.pending.borrow_mut().take() {
+                        let _ = resolve.call1(&JsValue::NULL, &data);
+                    }
+                    return;
+                }
                 let Ok(reply) = serde_wasm_bindgen::from_value::<Reply>(data.clone()) else { return };
                 match reply {
                     Reply::Progress { .. } => forward(&reply),
@@ -508,17 +620,44 @@ impl Helper {
         Ok(Helper { worker, shared, _on_message: on_message, _on_error: on_error })
     }
 
-    /// Waits for the helper's handshake, then hands it `file`; the returned future resolves
-    /// to its final reply (`image` or `failed`), or to why the helper is unusable.
-    async fn start_read(&self, job: u32, side: Side, file: &File) -> Result<impl std::future::Future<Output = Result<Reply, String>>, String> {
+    /// Resolves once the helper has posted [`READY`], or with why it never will.
+    async fn wait_ready(&self) -> Result<(), String> {
         if !self.shared.ready.get() && self.shared.broken.borrow().is_none() {
             let shared = self.shared.clone();
             let ready = js_sys::Promise::new(&mut |resolve, _| *shared.on_ready.borrow_mut() = Some(resolve));
             let _ = JsFuture::from(ready).await;
         }
+        match self.shared.broken.borrow().clone() {
+            Some(message) => Err(message),
+            None => Ok(()),
+        }
+    }
+
+    /// Asks for the contents of `paths` from the side the helper decoded for `job`; the
+    /// future resolves to its raw answer ([`contents_from_js`] reads it).
+    async fn start_fetch(&self, job: u32, paths: &[String], skip: u32) -> Result<impl std::future::Future<Output = Result<JsValue, String>>, String> {
         if let Some(message) = self.shared.broken.borrow().clone() {
             return Err(message);
         }
+        let shared = self.shared.clone();
+        let done = js_sys::Promise::new(&mut |resolve, _| *shared.pending.borrow_mut() = Some((job, resolve)));
+        self.worker
+            .post_message(&fetch_request_js(job, paths, skip))
+            .map_err(|err| format!("the content request could not be handed to the helper worker: {}", js_text(&err)))?;
+        let future = JsFuture::from(done);
+        Ok(async move {
+            let value = future.await.map_err(|err| js_text(&err))?;
+            match value.as_string() {
+                Some(text) => Err(text),
+                None => Ok(value),
+            }
+        })
+    }
+
+    /// Waits for the helper's handshake, then hands it `file`; the returned future resolves
+    /// to its final reply (`image` or `failed`), or to why the helper is unusable.
+    async fn start_read(&self, job: u32, side: Side, file: &File) -> Result<impl std::future::Future<Output = Result<Reply, String>>, String> {
+        self.wait_ready().await?;
         let shared = self.shared.clone();
         let done = js_sys::Promise::new(&mut |resolve, _| *shared.pending.borrow_mut() = Some((job, resolve)));
         self.worker
@@ -553,11 +692,18 @@ pub fn start() {
     // The coordinator starts one helper; a helper (or a browser without nested workers) reads
     // both sides itself.
     let helper = if scope.name() == HELPER_NAME { None } else { Helper::start(post_reply.clone()).ok().map(Rc::new) };
+    let kept: RefCell<Option<Kept>> = RefCell::new(None);
+    // READY waits for the helper (loaded, or known unusable): once the page has seen it, the
+    // whole app has loaded and nothing more is fetched.
+    let announced = Rc::new(Cell::new(false));
     let reply_to = scope.clone();
+    let (helper_for_ready, announced_for_ready) = (helper.clone(), announced.clone());
     let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
         let data = event.data();
         if let Some(text) = data.as_string() {
             let answer = match text.as_str() {
+                // Not ready before the helper is: the page would post too early.
+                PING if !announced.get() => return,
                 PING => READY.to_string(),
                 other => format!("error: unknown message {other:?}"),
             };
@@ -565,8 +711,19 @@ pub fn start() {
             return;
         }
         if let Some(read) = ReadRequest::from_js(&data) {
-            let last = read_for_coordinator(&read, &*post_reply);
+            let last = read_for_coordinator(&read, &*post_reply, &kept);
             post_reply(&last);
+            return;
+        }
+        if let Some((job, paths, skip)) = fetch_request_from_js(&data) {
+            let answer = match &*kept.borrow() {
+                Some(k) if k.job == job => contents_to_js(job, &read_side(&k.source, &k.image, skip, &paths, &Limits::default())),
+                _ => match serde_wasm_bindgen::to_value(&Reply::Failed { job, side: None, file: String::new(), offset: None, message: "the helper worker no longer holds this image".into() }) {
+                    Ok(value) => value,
+                    Err(_) => JsValue::from_str("error: the helper worker no longer holds this image"),
+                },
+            };
+            let _ = reply_to.post_message(&answer);
             return;
         }
         match Request::from_js(&data) {
@@ -591,5 +748,12 @@ pub fn start() {
     scope.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
     // The handler lives as long as the worker.
     on_message.forget();
-    let _ = scope.post_message(&JsValue::from_str(READY));
+    wasm_bindgen_futures::spawn_local(async move {
+        if let Some(helper) = helper_for_ready {
+            // A broken helper only means this worker reads both sides itself.
+            let _ = helper.wait_ready().await;
+        }
+        announced_for_ready.set(true);
+        let _ = scope.post_message(&JsValue::from_str(READY));
+    });
 }
