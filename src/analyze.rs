@@ -84,7 +84,7 @@ pub fn compare_images(a: &Input<'_>, ia: &Image, b: &Input<'_>, ib: &Image, limi
     // A PCR present on one side only (PCR8 of a signed image against an unsigned one) differs:
     // the unsigned enclave attests zeros there.
     let pcrs_differ: Vec<String> = measurements.iter().filter(|r| !r.equal).map(|r| r.pcr.clone()).collect();
-    let identical = ia.size == ib.size && ia.sha384 == ib.sha384;
+    let identical = ia.size == ib.size && ia.blake3 == ib.blake3;
     let both_eif = ia.eif.is_some() && ib.eif.is_some();
 
     let mut layers = Vec::new();
@@ -157,8 +157,8 @@ pub fn compare_images(a: &Input<'_>, ia: &Image, b: &Input<'_>, ib: &Image, limi
     let mut report = Report {
         version: REPORT_VERSION,
         tool: format!("eifscope {}", env!("CARGO_PKG_VERSION")),
-        a: InputSide { name: ia.name.clone(), size: ia.size, sha384: ia.sha384.clone(), summary: ia.summary() },
-        b: InputSide { name: ib.name.clone(), size: ib.size, sha384: ib.sha384.clone(), summary: ib.summary() },
+        a: InputSide { name: ia.name.clone(), size: ia.size, blake3: ia.blake3.clone(), summary: ia.summary() },
+        b: InputSide { name: ib.name.clone(), size: ib.size, blake3: ib.blake3.clone(), summary: ib.summary() },
         verdict: Verdict { kind, pcrs_differ, headline },
         measurements,
         pcr_files,

@@ -8,7 +8,6 @@ use eifscope::formats::compression::{self, LevelHint, Sniffed};
 use eifscope::formats::cpio::{CpioFormat, CpioModel, CpioParser, EntryKind};
 use eifscope::formats::ramdisk::{fetch_entries, parse_ramdisk, parse_ramdisk_bytes, Ramdisk, RamdiskErrorKind, SliceSource};
 use eifscope::limits::Limits;
-use sha2::{Digest, Sha256};
 
 const CUSTOMER_A: &[u8] = include_bytes!("fixtures/basic-customer-a.cpio.gz");
 const CUSTOMER_B: &[u8] = include_bytes!("fixtures/basic-customer-b.cpio.gz");
@@ -97,8 +96,8 @@ fn entry<'a>(rd: &'a Ramdisk, name: &str) -> &'a eifscope::formats::cpio::CpioEn
     rd.entries.iter().find(|e| e.name == name.as_bytes()).unwrap_or_else(|| panic!("no entry {name}"))
 }
 
-fn sha(data: &[u8]) -> [u8; 32] {
-    Sha256::digest(data).into()
+fn blake3_of(data: &[u8]) -> [u8; 32] {
+    blake3::hash(data).into()
 }
 
 fn no_error_diagnostics(rd: &Ramdisk) {
@@ -134,9 +133,11 @@ fn customer_a_matches_readme_table() {
     // hard-link pair: data only with the last name, both get the group's content
     let hl = entry(&rd, "rootfs/app/data/greeting-hardlink.txt");
     let g = entry(&rd, "rootfs/app/data/greeting.txt");
-    assert_eq!(hl.data_sha256, sha(b""));
-    assert_eq!(hl.content_sha256, g.data_sha256);
-    assert_eq!(g.content_sha256, sha(g.data.as_deref().unwrap()));
+    assert_eq!(hl.data_blake3, blake3_of(b""));
+    // BLAKE3 of nothing, the published test vector.
+    assert_eq!(hex::encode(hl.data_blake3), "af1349b9f5f9a1a6a0404dea36dcc9499bcb25c9adc112b7cc9a93cae41f3262");
+    assert_eq!(hl.content_blake3, g.data_blake3);
+    assert_eq!(g.content_blake3, blake3_of(g.data.as_deref().unwrap()));
     assert_eq!(hl.data, g.data);
     assert_eq!(g.data.as_ref().unwrap().len(), 23);
     assert!(hl.link_group.is_some() && hl.link_group == g.link_group);
@@ -163,7 +164,7 @@ fn customer_a_matches_readme_table() {
     // the model serializes with escaped names and hex digests
     let json = serde_json::to_value(&rd).unwrap();
     assert_eq!(json["entries"][0]["name"], "cmd");
-    assert_eq!(json["entries"][0]["data_sha256"].as_str().unwrap().len(), 64);
+    assert_eq!(json["entries"][0]["data_blake3"].as_str().unwrap().len(), 64);
     let back: Ramdisk = serde_json::from_value(json).unwrap();
     assert_eq!(back, rd);
 }
@@ -215,7 +216,7 @@ fn every_eif_ramdisk_decodes_and_bootstrap_matches_table() {
     assert_eq!(raw.decompressed_digest, customer.decompressed_digest);
     assert_eq!(raw.entries.len(), customer.entries.len());
     for (a, b) in raw.entries.iter().zip(&customer.entries) {
-        assert_eq!((&a.name, a.mode, a.content_sha256, a.ino), (&b.name, b.mode, b.content_sha256, b.ino));
+        assert_eq!((&a.name, a.mode, a.content_blake3, a.ino), (&b.name, b.mode, b.content_blake3, b.ino));
     }
     assert!(raw.archives[0].padding_after > 0, "GNU cpio pads the raw archive to 512");
 
@@ -258,8 +259,8 @@ fn customer_b_differs_exactly_as_planted() {
     let mut raw_changed = Vec::new();
     for (name, ea) in &na {
         let Some(eb) = nb.get(name) else { continue };
-        let real = (ea.mode, ea.uid, ea.gid, ea.nlink, ea.mtime, ea.rdev_major, ea.rdev_minor, ea.content_sha256)
-            != (eb.mode, eb.uid, eb.gid, eb.nlink, eb.mtime, eb.rdev_major, eb.rdev_minor, eb.content_sha256)
+        let real = (ea.mode, ea.uid, ea.gid, ea.nlink, ea.mtime, ea.rdev_major, ea.rdev_minor, ea.content_blake3)
+            != (eb.mode, eb.uid, eb.gid, eb.nlink, eb.mtime, eb.rdev_major, eb.rdev_minor, eb.content_blake3)
             || ea.link_group.is_some() != eb.link_group.is_some();
         if real {
             changed.push(name.clone());
@@ -399,7 +400,7 @@ fn check_specs(rd: &Ramdisk, specs: &[Spec], format: CpioFormat) {
             "{}",
             s.name
         );
-        assert_eq!(e.data_sha256, sha(s.data));
+        assert_eq!(e.data_blake3, blake3_of(s.data));
         assert_eq!(e.data.as_deref(), Some(s.data));
     }
 }
@@ -606,7 +607,7 @@ fn fetch_entries_returns_contents_and_link_group_data() {
     let s = vec![spec("a", 7, 0o100644, 2, b"shared data"), spec("other", 8, 0o100644, 1, b"o"), spec("b", 7, 0o100644, 2, b"")];
     let archive = newc(&s, false);
     let rd = parse_ramdisk_bytes(&archive, &Limits::default());
-    assert_eq!(rd.entries[2].content_sha256, sha(b"shared data"));
+    assert_eq!(rd.entries[2].content_blake3, blake3_of(b"shared data"));
     assert_eq!(rd.entries[2].data.as_deref(), Some(&b"shared data"[..]));
     let got = fetch_entries(&SliceSource(&archive), 0, archive.len() as u64, &limits, &[2, 1], 1 << 20).unwrap();
     assert_eq!(got, vec![(2, b"shared data".to_vec()), (1, b"o".to_vec())]);

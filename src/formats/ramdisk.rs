@@ -114,8 +114,8 @@ pub struct Ramdisk {
     /// Length of the decompressed stream: every compressed member's output and every raw cpio
     /// byte (NUL padding between compressed members is not part of it).
     pub decompressed_len: u64,
-    /// Digest of that stream ([`CpioParser::stream_digest`]: SHA-256 over the stream with each
-    /// entry's data replaced by its SHA-256, so file data is hashed once): equal digests with
+    /// Digest of that stream ([`CpioParser::stream_digest`]: BLAKE3 over the stream with each
+    /// entry's data replaced by its BLAKE3, so file data is hashed once): equal digests with
     /// different layers mean "same cpio bytes, different compression".
     #[serde(with = "super::encoding::hex_array")]
     pub decompressed_digest: [u8; 32],
