@@ -7,7 +7,7 @@ use crate::analyze::{CONTENT_BYTES_EACH, CONTENT_BYTES_TOTAL};
 use crate::compare::entries::normalise_path;
 use crate::diff::content::{compare_contents, SignalKind};
 use crate::formats::bytes::escape_bytes;
-use crate::formats::ramdisk::fetch_entries;
+use crate::formats::ramdisk::{fetch_entries, fetch_entries_seeking};
 use crate::image::Image;
 use crate::limits::Limits;
 use crate::report::EntryChanges;
@@ -40,7 +40,9 @@ fn locate(image: &Image, skip: u32) -> BTreeMap<String, (usize, usize)> {
 }
 
 /// Reads the wanted entries' contents from one side: retained bytes where the first pass kept
-/// them, otherwise one re-walk per ramdisk. Returns path -> (bytes, cut).
+/// them, otherwise read at their stream offsets from the first pass's inflate checkpoints, or
+/// (xz / zstd, or a ramdisk the first pass did not finish) one re-walk per ramdisk. Returns
+/// path -> (bytes, cut).
 fn read_side(src: &dyn ByteSource, image: &Image, skip: u32, paths: &[String], limits: &Limits) -> BTreeMap<String, (Vec<u8>, bool)> {
     let where_ = locate(image, skip);
     let mut out = BTreeMap::new();
@@ -62,9 +64,12 @@ fn read_side(src: &dyn ByteSource, image: &Image, skip: u32, paths: &[String], l
         wanted.entry(ri).or_default().push((entry.index, path.clone(), size));
     }
     for (ri, list) in wanted {
-        let model = &image.ramdisks[ri].model;
+        let rd = &image.ramdisks[ri];
+        let model = &rd.model;
         let indices: Vec<u64> = list.iter().map(|(i, _, _)| *i).collect();
-        if let Ok(found) = fetch_entries(src, model.offset, model.len, limits, &indices, CONTENT_BYTES_EACH) {
+        let found = fetch_entries_seeking(src, model, &rd.checkpoints, &indices, CONTENT_BYTES_EACH)
+            .or_else(|_| fetch_entries(src, model.offset, model.len, limits, &indices, CONTENT_BYTES_EACH));
+        if let Ok(found) = found {
             for (index, data) in found {
                 if let Some((_, path, size)) = list.iter().find(|(i, _, _)| *i == index) {
                     let cut = (data.len() as u64) < *size;

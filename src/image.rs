@@ -15,7 +15,7 @@ use serde_json::{json, Value};
 use crate::compare::entries::{normalise_path, EntryView};
 use crate::diagnostics::Diagnostic;
 use crate::formats::bytes::escape_bytes;
-use crate::formats::compression::sniff;
+use crate::formats::compression::{sniff, Checkpoints};
 use crate::formats::eif::{read_eif, EifError, EifModel, SectionKind};
 use crate::formats::pcrs::PcrValue;
 use crate::formats::ramdisk::{self, Ramdisk};
@@ -41,6 +41,8 @@ pub struct ImageRamdisk {
     /// Offset-table slot of its section (None for a bare ramdisk file).
     pub section_index: Option<usize>,
     pub model: Ramdisk,
+    /// Inflate checkpoints from the first pass, for the second ([`ramdisk::fetch_entries_seeking`]).
+    pub checkpoints: Checkpoints,
 }
 
 #[derive(Debug, Clone)]
@@ -101,8 +103,8 @@ pub fn read_image(name: &str, src: &dyn ByteSource, limits: &Limits) -> Result<I
         let blake3 = eif.blake3.clone();
         let mut ramdisks = Vec::new();
         for (i, section) in eif.sections_of(SectionKind::Ramdisk).enumerate() {
-            let model = ramdisk::parse_ramdisk(src, section.data_offset, section.present_len, limits);
-            ramdisks.push(ImageRamdisk { index: i as u32, section_index: Some(section.index), model });
+            let (model, checkpoints) = ramdisk::parse_ramdisk_indexed(src, section.data_offset, section.present_len, limits);
+            ramdisks.push(ImageRamdisk { index: i as u32, section_index: Some(section.index), model, checkpoints });
         }
         let mut diagnostics = eif.diagnostics.clone();
         for rd in &ramdisks {
@@ -117,7 +119,7 @@ pub fn read_image(name: &str, src: &dyn ByteSource, limits: &Limits) -> Result<I
     let sniffed = sniff(&head[..n]);
     if sniffed.is_compressed() || sniffed.is_cpio() {
         let blake3 = file_blake3(src)?;
-        let model = ramdisk::parse_ramdisk(src, 0, src.len(), limits);
+        let (model, checkpoints) = ramdisk::parse_ramdisk_indexed(src, 0, src.len(), limits);
         if model.entries.is_empty() {
             if let Some(err) = &model.error {
                 return Err(ImageError { offset: err.offset, message: format!("{} ramdisk: {err}", sniffed.name()) });
@@ -133,7 +135,7 @@ pub fn read_image(name: &str, src: &dyn ByteSource, limits: &Limits) -> Result<I
             blake3,
             kind: ImageKind::Ramdisk,
             eif: None,
-            ramdisks: vec![ImageRamdisk { index: 0, section_index: None, model }],
+            ramdisks: vec![ImageRamdisk { index: 0, section_index: None, model, checkpoints }],
             diagnostics,
         });
     }

@@ -6,7 +6,10 @@ use wasm_bindgen_test::wasm_bindgen_test as test;
 
 use eifscope::formats::compression::{self, LevelHint, Sniffed};
 use eifscope::formats::cpio::{CpioFormat, CpioModel, CpioParser, EntryKind};
-use eifscope::formats::ramdisk::{fetch_entries, parse_ramdisk, parse_ramdisk_bytes, Ramdisk, RamdiskErrorKind, SliceSource};
+use eifscope::formats::compression::Checkpoints;
+use eifscope::formats::ramdisk::{
+    fetch_entries, fetch_entries_seeking, parse_ramdisk, parse_ramdisk_bytes, parse_ramdisk_indexed, Ramdisk, RamdiskErrorKind, SliceSource,
+};
 use eifscope::limits::Limits;
 
 const CUSTOMER_A: &[u8] = include_bytes!("fixtures/basic-customer-a.cpio.gz");
@@ -611,6 +614,66 @@ fn fetch_entries_returns_contents_and_link_group_data() {
     assert_eq!(rd.entries[2].data.as_deref(), Some(&b"shared data"[..]));
     let got = fetch_entries(&SliceSource(&archive), 0, archive.len() as u64, &limits, &[2, 1], 1 << 20).unwrap();
     assert_eq!(got, vec![(2, b"shared data".to_vec()), (1, b"o".to_vec())]);
+}
+
+/// The second pass by seeking (inflate checkpoints from the first pass, raw cpio read in
+/// place) hands out the same bytes as a full re-walk and as the files that were packed: two
+/// gzip members around a raw cpio segment, a hard-link group whose data sits on its first name,
+/// checkpoints dense enough to be thinned to the limit.
+#[test]
+fn seeking_fetch_matches_the_packed_files_and_a_rewalk() {
+    let mut state = 0x1234_5678_9abc_def0u64;
+    let mut specs = Vec::new();
+    for i in 0..40u32 {
+        let len = 1000 + (i as usize * 37_000) % 90_000;
+        let mut data = Vec::with_capacity(len);
+        while data.len() < len {
+            state = state.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+            let w = (state >> 33) as u8;
+            data.push(if w < 160 { b'a' + w % 26 } else { w });
+        }
+        let name: &'static str = Box::leak(format!("f{i:03}").into_boxed_str());
+        specs.push(spec(name, 100 + i, 0o100644, 1, Box::leak(data.into_boxed_slice())));
+    }
+    specs.push(spec("h1", 900, 0o100644, 2, b"linked data"));
+    specs.push(spec("h2", 900, 0o100644, 2, b""));
+    let mut bytes = gzip(&newc(&specs[..20], false));
+    bytes.extend_from_slice(&[0; 8]);
+    bytes.extend_from_slice(&newc(&specs[20..30], false));
+    bytes.extend_from_slice(&gzip(&newc(&specs[30..], false)));
+    let limits = Limits { retain_file_bytes: 0, checkpoint_every_bytes: 1, max_checkpoints: 4, ..Limits::default() };
+    let src = SliceSource(&bytes);
+    let len = bytes.len() as u64;
+    let (rd, checkpoints) = parse_ramdisk_indexed(&src, 0, len, &limits);
+    assert_eq!(rd.error, None);
+    assert_eq!(rd.layers.iter().map(|l| l.format).collect::<Vec<_>>(), [Sniffed::Gzip, Sniffed::CpioNewc, Sniffed::Gzip]);
+    assert_eq!(rd.entries.len(), specs.len());
+    let n = checkpoints.points().len();
+    assert!((2..=4).contains(&n), "{n} checkpoints");
+    assert!(checkpoints.points().windows(2).all(|w| w[0].stream_offset < w[1].stream_offset));
+
+    let all: Vec<u64> = (0..rd.entries.len() as u64).rev().collect();
+    let max_each = 50_000;
+    let seek = fetch_entries_seeking(&src, &rd, &checkpoints, &all, max_each).unwrap();
+    for (index, data) in &seek {
+        let spec = &specs[*index as usize];
+        let want = if spec.name == "h2" { &b"linked data"[..] } else { spec.data };
+        assert_eq!(&data[..], &want[..want.len().min(max_each as usize)], "{}", spec.name);
+    }
+    assert_eq!(seek, fetch_entries(&src, 0, len, &limits, &all, max_each).unwrap());
+    // Without checkpoints every member is inflated from its start: same bytes.
+    assert_eq!(seek, fetch_entries_seeking(&src, &rd, &Checkpoints::default(), &all, max_each).unwrap());
+
+    // The source shrank after the first pass: an error, never a panic or short data.
+    let cut = SliceSource(&bytes[..bytes.len() / 2]);
+    let err = fetch_entries_seeking(&cut, &rd, &checkpoints, &all, max_each).unwrap_err();
+    assert!(matches!(err.kind, RamdiskErrorKind::Truncated | RamdiskErrorKind::Source), "{err}");
+    assert!(err.message.contains("0x"), "{err}");
+    // xz cannot seek: the caller is told to re-walk.
+    let (xz, xz_points) = parse_ramdisk_indexed(&SliceSource(CUSTOMER_A_XZ), 0, CUSTOMER_A_XZ.len() as u64, &limits);
+    assert!(xz_points.points().is_empty());
+    let err = fetch_entries_seeking(&SliceSource(CUSTOMER_A_XZ), &xz, &xz_points, &[entry(&xz, "rootfs/etc/app.conf").index], 10).unwrap_err();
+    assert_eq!(err.kind, RamdiskErrorKind::Unsupported);
 }
 
 #[test]
