@@ -65,15 +65,18 @@ pub fn compare(a: &Input<'_>, b: &Input<'_>, limits: &Limits) -> Result<Report, 
     compare_with_progress(a, b, limits, &mut |_| {})
 }
 
-fn load(input: &Input<'_>, side: Side, limits: &Limits) -> Result<Image, AnalyzeError> {
+/// Pass 1 for one side: decodes `input` into an [`Image`]. The two sides are independent, so a
+/// shell may read them at the same time (the CLI on two threads) and then hand both to
+/// [`compare_images`]; [`compare`] is exactly that, one side after the other.
+pub fn read_side(input: &Input<'_>, side: Side, limits: &Limits) -> Result<Image, AnalyzeError> {
     read_image(&input.name, input.source, limits).map_err(|e| AnalyzeError { side, name: input.name.clone(), offset: e.offset, message: e.message })
 }
 
 pub fn compare_with_progress(a: &Input<'_>, b: &Input<'_>, limits: &Limits, progress: &mut dyn FnMut(Progress)) -> Result<Report, AnalyzeError> {
     progress(Progress { phase: "reading", side: Some(Side::A) });
-    let image_a = load(a, Side::A, limits)?;
+    let image_a = read_side(a, Side::A, limits)?;
     progress(Progress { phase: "reading", side: Some(Side::B) });
-    let image_b = load(b, Side::B, limits)?;
+    let image_b = read_side(b, Side::B, limits)?;
     progress(Progress { phase: "comparing", side: None });
     Ok(compare_images(a, &image_a, b, &image_b, limits, progress))
 }
