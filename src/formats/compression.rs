@@ -901,6 +901,14 @@ mod tests {
     }
 
     #[test]
+    fn a_checkpoint_is_a_window_plus_tables() {
+        // The figure Limits::checkpoint_every_bytes documents (~43 KiB): the 32 KiB window and
+        // the decompressor's Huffman tables.
+        let size = checkpoint_size();
+        assert!((32 * 1024 + 8 * 1024..48 * 1024).contains(&size), "{size}");
+    }
+
+    #[test]
     fn unsupported_formats_say_so() {
         let data = b"BZh91AY&SY".to_vec();
         let err = decode_member(&data, 0, 10, Sniffed::Bzip2, &Limits::default(), 0, &mut Vec::new()).unwrap_err();

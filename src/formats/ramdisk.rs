@@ -300,7 +300,7 @@ pub fn fetch_entries_seeking(
             continue;
         };
         let holder = match entry.link_group {
-            Some(g) => model.entries.iter().filter(|e| e.link_group == Some(g) && e.filesize > 0).last(),
+            Some(g) => model.entries.iter().rev().find(|e| e.link_group == Some(g) && e.filesize > 0),
             None => Some(entry),
         };
         let data = match holder {
