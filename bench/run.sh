@@ -5,12 +5,14 @@
 #
 # Usage: bench/run.sh [RUNS]   (default 3; medians are printed)
 # Env:   BENCH_DIR (default target/bench), BENCH_FILES (files in the generated rootfs, 12000),
-#        CORE (CPU to pin to, 0).
+#        CORE (CPU to pin to, 0), TOOL_CORES (CPUs for eifscope only, default CORE; e.g. 0,1
+#        for the two-core ratio: the CLI reads A and B on two threads; the floor stays on CORE).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 runs=${1:-3}
 dir=${BENCH_DIR:-target/bench}
 core=${CORE:-0}
+tool_cores=${TOOL_CORES:-$core}
 
 need=()
 command -v libdeflate-gunzip >/dev/null || need+=(libdeflate-tools)
@@ -30,11 +32,12 @@ fi
 A=$dir/A.eif B=$dir/B.eif GA=$dir/A.rootfs.gz GB=$dir/B.rootfs.gz
 cat "$A" "$B" "$GA" "$GB" >/dev/null # warm the page cache
 
-# Prints "SECONDS MAX_RSS_KB" of one command pinned to $core.
+# Prints "SECONDS MAX_RSS_KB" of one command pinned to the CPUs in $1.
 measure() {
-  local out
+  local out cpus=$1
+  shift
   out=$(mktemp)
-  /usr/bin/time -o "$out" -f '%e %M' taskset -c "$core" "$@" >/dev/null || [ $? -le 1 ] # diff exits 1 when inputs differ
+  /usr/bin/time -o "$out" -f '%e %M' taskset -c "$cpus" "$@" >/dev/null || [ $? -le 1 ] # diff exits 1 when inputs differ
   tail -n 1 "$out"
   rm -f "$out"
 }
@@ -48,12 +51,12 @@ export A B GA GB
 
 floors=() tools=() rss=()
 for i in $(seq "$runs"); do
-  read -r f _ < <(measure bash -c floor_cmd)
-  read -r t m < <(measure target/release/eifscope diff "$A" "$B" --json /dev/null)
+  read -r f _ < <(measure "$core" bash -c floor_cmd)
+  read -r t m < <(measure "$tool_cores" target/release/eifscope diff "$A" "$B" --json /dev/null)
   echo "run $i: floor ${f} s, eifscope ${t} s, peak RSS $((m / 1024)) MB" >&2
   floors+=("$f") tools+=("$t") rss+=("$m")
 done
 median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 f=$(median "${floors[@]}") t=$(median "${tools[@]}") m=$(median "${rss[@]}")
-awk -v f="$f" -v t="$t" -v m="$m" 'BEGIN {
-  printf "floor %.2f s, eifscope %.2f s, ratio %.2fx (target <= 2x), peak RSS %d MB (target <= 256 MB)\n", f, t, t / f, m / 1024 }'
+awk -v f="$f" -v t="$t" -v m="$m" -v c="$core" -v tc="$tool_cores" 'BEGIN {
+  printf "floor %.2f s (cpu %s), eifscope %.2f s (cpu %s), ratio %.2fx (target <= 2x), peak RSS %d MB (target <= 256 MB)\n", f, c, t, tc, t / f, m / 1024 }'

@@ -65,16 +65,18 @@ pub fn compare(a: &Input<'_>, b: &Input<'_>, limits: &Limits) -> Result<Report, 
     compare_with_progress(a, b, limits, &mut |_| {})
 }
 
-/// Reads one input into an [`Image`] (the first pass for one side), errors naming the side.
-pub fn read_input(input: &Input<'_>, side: Side, limits: &Limits) -> Result<Image, AnalyzeError> {
+/// Pass 1 for one side: decodes `input` into an [`Image`]. The two sides are independent, so a
+/// shell may read them at the same time (the CLI on two threads) and then hand both to
+/// [`compare_images`]; [`compare`] is exactly that, one side after the other.
+pub fn read_side(input: &Input<'_>, side: Side, limits: &Limits) -> Result<Image, AnalyzeError> {
     read_image(&input.name, input.source, limits).map_err(|e| AnalyzeError { side, name: input.name.clone(), offset: e.offset, message: e.message })
 }
 
 pub fn compare_with_progress(a: &Input<'_>, b: &Input<'_>, limits: &Limits, progress: &mut dyn FnMut(Progress)) -> Result<Report, AnalyzeError> {
     progress(Progress { phase: "reading", side: Some(Side::A) });
-    let image_a = read_input(a, Side::A, limits)?;
+    let image_a = read_side(a, Side::A, limits)?;
     progress(Progress { phase: "reading", side: Some(Side::B) });
-    let image_b = read_input(b, Side::B, limits)?;
+    let image_b = read_side(b, Side::B, limits)?;
     progress(Progress { phase: "comparing", side: None });
     Ok(compare_images(a, &image_a, b, &image_b, limits, progress))
 }
@@ -94,7 +96,7 @@ pub fn summarize_images(a: &Input<'_>, ia: &Image, b: &Input<'_>, ib: &Image, pr
     // A PCR present on one side only (PCR8 of a signed image against an unsigned one) differs:
     // the unsigned enclave attests zeros there.
     let pcrs_differ: Vec<String> = measurements.iter().filter(|r| !r.equal).map(|r| r.pcr.clone()).collect();
-    let identical = ia.size == ib.size && ia.sha384 == ib.sha384;
+    let identical = ia.size == ib.size && ia.blake3 == ib.blake3;
     let both_eif = ia.eif.is_some() && ib.eif.is_some();
 
     let mut layers = Vec::new();
@@ -170,8 +172,8 @@ pub fn summarize_images(a: &Input<'_>, ia: &Image, b: &Input<'_>, ib: &Image, pr
     let mut report = Report {
         version: REPORT_VERSION,
         tool: format!("eifscope {}", env!("CARGO_PKG_VERSION")),
-        a: InputSide { name: ia.name.clone(), size: ia.size, sha384: ia.sha384.clone(), summary: ia.summary() },
-        b: InputSide { name: ib.name.clone(), size: ib.size, sha384: ib.sha384.clone(), summary: ib.summary() },
+        a: InputSide { name: ia.name.clone(), size: ia.size, blake3: ia.blake3.clone(), summary: ia.summary() },
+        b: InputSide { name: ib.name.clone(), size: ib.size, blake3: ib.blake3.clone(), summary: ib.summary() },
         verdict: Verdict { kind, pcrs_differ, headline },
         measurements,
         pcr_files,
@@ -197,7 +199,7 @@ pub fn content_skips(ia: &Image, ib: &Image) -> (u32, u32) {
 }
 
 /// [`fill_contents`] for a caller that read each side's contents itself
-/// ([`crate::contents::read_side`] on [`crate::contents::wanted_paths`], e.g. in two workers):
+/// ([`crate::contents::read_contents`] on [`crate::contents::wanted_paths`], e.g. in two workers):
 /// compares them and diagnoses again.
 pub fn apply_contents(report: &mut Report, data_a: &crate::contents::SideContents, data_b: &crate::contents::SideContents, limits: &Limits, progress: &mut dyn FnMut(Progress)) {
     crate::contents::diff_contents(&mut report.entries, data_a, data_b, limits);

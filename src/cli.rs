@@ -1,7 +1,8 @@
 //! The `eifscope` command line: a thin shell that reads files and calls the core.
 //!
 //! `inspect FILE [--json] [--entries]` and `diff A B [...]`. Exit codes: 0 success / identical,
-//! 1 the inputs differ (diff only), 2 error (one line on stderr).
+//! 1 the inputs differ (diff only), 2 error (one line on stderr). `diff` reads its two inputs
+//! on two threads ([`analyze::read_side`] each), then compares them on one.
 
 use std::fs::File;
 use std::io::Write;
@@ -11,6 +12,7 @@ use std::path::{Path, PathBuf};
 use clap::{Parser, Subcommand};
 
 use crate::analyze::{self, Input};
+use crate::report::Side;
 use crate::image::{self, Image};
 use crate::limits::Limits;
 use crate::report::{self, VerdictKind};
@@ -149,7 +151,19 @@ fn diff(
     };
     let input_a = Input { name: file_name(a), source: &source_a, pcr_file: read_pcrs(pcrs_a)? };
     let input_b = Input { name: file_name(b), source: &source_b, pcr_file: read_pcrs(pcrs_b)? };
-    let report = analyze::compare(&input_a, &input_b, &limits).map_err(|e| e.to_string())?;
+    // Pass 1 on two threads: A on a helper thread, B on this one (`&dyn ByteSource` is not
+    // Sync, so the helper gets its own `Input` over the same file).
+    let (image_a, image_b) = std::thread::scope(|scope| {
+        let name_a = input_a.name.clone();
+        let source_a = &source_a;
+        let limits = &limits;
+        let helper = scope.spawn(move || analyze::read_side(&Input { name: name_a, source: source_a, pcr_file: None }, Side::A, limits));
+        let image_b = analyze::read_side(&input_b, Side::B, limits);
+        (helper.join(), image_b)
+    });
+    let image_a = image_a.map_err(|_| "reading the first input failed unexpectedly".to_owned())?.map_err(|e| e.to_string())?;
+    let image_b = image_b.map_err(|e| e.to_string())?;
+    let report = analyze::compare_images(&input_a, &image_a, &input_b, &image_b, &limits, &mut |_| {});
     let to_stdout = [json, markdown].iter().any(|t| *t == Some(Path::new("-")));
     if let Some(target) = json {
         let mut s = serde_json::to_string_pretty(&report).map_err(|e| e.to_string())?;

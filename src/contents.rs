@@ -7,7 +7,7 @@ use crate::analyze::{CONTENT_BYTES_EACH, CONTENT_BYTES_TOTAL};
 use crate::compare::entries::normalise_path;
 use crate::diff::content::{compare_contents, SignalKind};
 use crate::formats::bytes::escape_bytes;
-use crate::formats::ramdisk::fetch_entries;
+use crate::formats::ramdisk::{fetch_entries, fetch_entries_seeking};
 use crate::image::Image;
 use crate::limits::Limits;
 use crate::report::EntryChanges;
@@ -48,8 +48,10 @@ pub fn wanted_paths(entries: &EntryChanges) -> Vec<String> {
 }
 
 /// Reads the wanted entries' contents from one side: retained bytes where the first pass kept
-/// them, otherwise one re-walk per ramdisk. Skips ramdisks numbered below `skip`.
-pub fn read_side(src: &dyn ByteSource, image: &Image, skip: u32, paths: &[String], limits: &Limits) -> SideContents {
+/// them, otherwise read at their stream offsets from the first pass's inflate checkpoints, or
+/// (xz / zstd, or a ramdisk the first pass did not finish) one re-walk per ramdisk. Skips
+/// ramdisks numbered below `skip`.
+pub fn read_contents(src: &dyn ByteSource, image: &Image, skip: u32, paths: &[String], limits: &Limits) -> SideContents {
     let where_ = locate(image, skip);
     let mut out = BTreeMap::new();
     let mut budget = CONTENT_BYTES_TOTAL;
@@ -70,9 +72,12 @@ pub fn read_side(src: &dyn ByteSource, image: &Image, skip: u32, paths: &[String
         wanted.entry(ri).or_default().push((entry.index, path.clone(), size));
     }
     for (ri, list) in wanted {
-        let model = &image.ramdisks[ri].model;
+        let rd = &image.ramdisks[ri];
+        let model = &rd.model;
         let indices: Vec<u64> = list.iter().map(|(i, _, _)| *i).collect();
-        if let Ok(found) = fetch_entries(src, model.offset, model.len, limits, &indices, CONTENT_BYTES_EACH) {
+        let found = fetch_entries_seeking(src, model, &rd.checkpoints, &indices, CONTENT_BYTES_EACH)
+            .or_else(|_| fetch_entries(src, model.offset, model.len, limits, &indices, CONTENT_BYTES_EACH));
+        if let Ok(found) = found {
             for (index, data) in found {
                 if let Some((_, path, size)) = list.iter().find(|(i, _, _)| *i == index) {
                     let cut = (data.len() as u64) < *size;
@@ -100,12 +105,12 @@ pub fn fill_content_diffs(
     if paths.is_empty() {
         return;
     }
-    let data_a = read_side(src_a, ia, skip_a, &paths, limits);
-    let data_b = read_side(src_b, ib, skip_b, &paths, limits);
+    let data_a = read_contents(src_a, ia, skip_a, &paths, limits);
+    let data_b = read_contents(src_b, ib, skip_b, &paths, limits);
     diff_contents(entries, &data_a, &data_b, limits);
 }
 
-/// Compares the contents read for each side ([`read_side`]) and attaches the diffs and their
+/// Compares the contents read for each side ([`read_contents`]) and attaches the diffs and their
 /// signals to the changed entries.
 pub fn diff_contents(entries: &mut EntryChanges, data_a: &SideContents, data_b: &SideContents, limits: &Limits) {
     for changed in entries.changed.iter_mut() {

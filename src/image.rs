@@ -11,12 +11,11 @@ use std::fmt::Write as _;
 
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
-use sha2::{Digest, Sha384};
 
 use crate::compare::entries::{normalise_path, EntryView};
 use crate::diagnostics::Diagnostic;
 use crate::formats::bytes::escape_bytes;
-use crate::formats::compression::sniff;
+use crate::formats::compression::{sniff, Checkpoints};
 use crate::formats::eif::{read_eif, EifError, EifModel, SectionKind};
 use crate::formats::pcrs::PcrValue;
 use crate::formats::ramdisk::{self, Ramdisk};
@@ -42,14 +41,19 @@ pub struct ImageRamdisk {
     /// Offset-table slot of its section (None for a bare ramdisk file).
     pub section_index: Option<usize>,
     pub model: Ramdisk,
+    /// Inflate checkpoints from the first pass, for the second ([`ramdisk::fetch_entries_seeking`]).
+    /// Not transported ([`Image::to_transport`]): they stay with the worker that decoded the
+    /// image, which also reads its contents; without them contents are found by a re-walk.
+    #[serde(skip)]
+    pub checkpoints: Checkpoints,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Image {
     pub name: String,
     pub size: u64,
-    /// SHA-384 of the whole file, lowercase hex.
-    pub sha384: String,
+    /// BLAKE3 of the whole file, lowercase hex.
+    pub blake3: String,
     pub kind: ImageKind,
     pub eif: Option<EifModel>,
     pub ramdisks: Vec<ImageRamdisk>,
@@ -77,8 +81,8 @@ impl From<EifError> for ImageError {
     }
 }
 
-fn file_sha384(src: &dyn ByteSource) -> Result<String, ImageError> {
-    let mut hasher = Sha384::new();
+fn file_blake3(src: &dyn ByteSource) -> Result<String, ImageError> {
+    let mut hasher = blake3::Hasher::new();
     let mut buf = vec![0u8; CHUNK];
     let mut offset = 0u64;
     let len = src.len();
@@ -88,7 +92,7 @@ fn file_sha384(src: &dyn ByteSource) -> Result<String, ImageError> {
         hasher.update(&buf[..n]);
         offset += n as u64;
     }
-    Ok(hex::encode(hasher.finalize()))
+    Ok(hasher.finalize().to_hex().to_string())
 }
 
 /// Decodes `src` (named `name` for display) into an [`Image`].
@@ -99,11 +103,11 @@ pub fn read_image(name: &str, src: &dyn ByteSource, limits: &Limits) -> Result<I
     if n >= 4 && head[..4] == *b".eif" {
         // The EIF's single streaming pass also hashes the whole file.
         let eif = read_eif(src)?;
-        let sha384 = eif.sha384.clone();
+        let blake3 = eif.blake3.clone();
         let mut ramdisks = Vec::new();
         for (i, section) in eif.sections_of(SectionKind::Ramdisk).enumerate() {
-            let model = ramdisk::parse_ramdisk(src, section.data_offset, section.present_len, limits);
-            ramdisks.push(ImageRamdisk { index: i as u32, section_index: Some(section.index), model });
+            let (model, checkpoints) = ramdisk::parse_ramdisk_indexed(src, section.data_offset, section.present_len, limits);
+            ramdisks.push(ImageRamdisk { index: i as u32, section_index: Some(section.index), model, checkpoints });
         }
         let mut diagnostics = eif.diagnostics.clone();
         for rd in &ramdisks {
@@ -113,12 +117,12 @@ pub fn read_image(name: &str, src: &dyn ByteSource, limits: &Limits) -> Result<I
                 diagnostics.push(Diagnostic::error(context, Some(err.offset), err.to_string()));
             }
         }
-        return Ok(Image { name: name.to_owned(), size: src.len(), sha384, kind: ImageKind::Eif, eif: Some(eif), ramdisks, diagnostics });
+        return Ok(Image { name: name.to_owned(), size: src.len(), blake3, kind: ImageKind::Eif, eif: Some(eif), ramdisks, diagnostics });
     }
     let sniffed = sniff(&head[..n]);
     if sniffed.is_compressed() || sniffed.is_cpio() {
-        let sha384 = file_sha384(src)?;
-        let model = ramdisk::parse_ramdisk(src, 0, src.len(), limits);
+        let blake3 = file_blake3(src)?;
+        let (model, checkpoints) = ramdisk::parse_ramdisk_indexed(src, 0, src.len(), limits);
         if model.entries.is_empty() {
             if let Some(err) = &model.error {
                 return Err(ImageError { offset: err.offset, message: format!("{} ramdisk: {err}", sniffed.name()) });
@@ -131,10 +135,10 @@ pub fn read_image(name: &str, src: &dyn ByteSource, limits: &Limits) -> Result<I
         return Ok(Image {
             name: name.to_owned(),
             size: src.len(),
-            sha384,
+            blake3,
             kind: ImageKind::Ramdisk,
             eif: None,
-            ramdisks: vec![ImageRamdisk { index: 0, section_index: None, model }],
+            ramdisks: vec![ImageRamdisk { index: 0, section_index: None, model, checkpoints }],
             diagnostics,
         });
     }
@@ -240,7 +244,7 @@ impl Image {
                     ino: e.ino,
                     dev: (e.dev_major, e.dev_minor),
                     size,
-                    digest: e.content_sha256,
+                    digest: e.content_blake3,
                     symlink_target: e.symlink_target.clone(),
                     link_peers,
                 });
@@ -256,7 +260,7 @@ impl Image {
             "name": self.name,
             "kind": self.kind,
             "size": self.size,
-            "sha384": self.sha384,
+            "blake3": self.blake3,
         });
         let obj = v.as_object_mut().expect("json! object");
         if let Some(eif) = &self.eif {
@@ -399,7 +403,7 @@ pub fn entries_listing(image: &Image) -> String {
 pub fn human_summary(image: &Image) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "{} ({} bytes)", image.name, image.size);
-    let _ = writeln!(out, "  sha384  {}", image.sha384);
+    let _ = writeln!(out, "  blake3  {}", image.blake3);
     if let Some(eif) = &image.eif {
         let h = &eif.header;
         let _ = writeln!(out, "  eif version {} · {:?} · flags {:#06x} · {} sections", h.version, h.arch, h.flags, h.num_sections);

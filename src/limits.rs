@@ -18,6 +18,13 @@ pub struct Limits {
     pub retain_total_bytes: u64,
     /// How deep nested containers (gzip in tar in cpio…) are opened.
     pub max_nesting_depth: u32,
+    /// First pass: a copy of the inflate state (about 43 KiB) is kept every this many
+    /// decompressed bytes of a gzip ramdisk, so the second pass resumes next to a changed
+    /// entry instead of inflating the ramdisk from its start. 0 disables checkpoints.
+    pub checkpoint_every_bytes: u64,
+    /// Most inflate checkpoints kept per ramdisk; past it every other one is dropped and the
+    /// spacing doubles, so memory stays below `max_checkpoints` x ~43 KiB.
+    pub max_checkpoints: u32,
 }
 
 impl Default for Limits {
@@ -30,6 +37,8 @@ impl Default for Limits {
             retain_file_bytes: 64 * 1024,
             retain_total_bytes: 32 << 20,
             max_nesting_depth: 4,
+            checkpoint_every_bytes: 1 << 20,
+            max_checkpoints: 128,
         }
     }
 }

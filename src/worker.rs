@@ -35,8 +35,8 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{Blob, DedicatedWorkerGlobalScope, ErrorEvent, File, FileReaderSync, MessageEvent, Worker};
 
-use crate::analyze::{apply_contents, content_skips, fill_contents, read_input, summarize_images, AnalyzeError, Input, Progress};
-use crate::contents::{read_side, wanted_paths, SideContents};
+use crate::analyze::{apply_contents, content_skips, fill_contents, read_side, summarize_images, AnalyzeError, Input, Progress};
+use crate::contents::{read_contents, wanted_paths, SideContents};
 use crate::image::Image;
 use crate::limits::Limits;
 use crate::report::Side;
@@ -313,7 +313,7 @@ pub fn run(request: &Request, post: &dyn Fn(&Reply)) -> Reply {
     let limits = Limits::default();
     let read = |input: &Input<'_>, side: Side| {
         post(&Reply::Progress { job, phase: "reading".into(), side: Some(side) });
-        read_input(input, side, &limits).map_err(|err| failed(job, err))
+        read_side(input, side, &limits).map_err(|err| failed(job, err))
     };
     let (image_a, image_b) = match read(&input_a, Side::A).and_then(|a| Ok((a, read(&input_b, Side::B)?))) {
         Ok(images) => images,
@@ -336,7 +336,7 @@ async fn run_with_helper(request: &Request, helper: &Helper, post: &dyn Fn(&Repl
         Err(_) => return run(request, post),
     };
     post(&Reply::Progress { job, phase: "reading".into(), side: Some(Side::A) });
-    let image_a = match read_input(&input_a, Side::A, &Limits::default()) {
+    let image_a = match read_side(&input_a, Side::A, &Limits::default()) {
         Ok(image) => image,
         Err(err) => return failed(job, err),
     };
@@ -374,7 +374,7 @@ async fn run_with_helper(request: &Request, helper: &Helper, post: &dyn Fn(&Repl
             Ok(pending) => pending,
             Err(message) => return Reply::Failed { job, side: Some(Side::B), file: request.b.name(), offset: None, message },
         };
-        let data_a = read_side(&opened.a, &image_a, skip_a, &paths, &limits);
+        let data_a = read_contents(&opened.a, &image_a, skip_a, &paths, &limits);
         let data_b = match pending.await.and_then(|value| contents_from_js(&value)) {
             Ok(data) => data,
             Err(message) => return Reply::Failed { job, side: Some(Side::B), file: request.b.name(), offset: None, message },
@@ -505,7 +505,7 @@ fn read_for_coordinator(request: &ReadRequest, post: &dyn Fn(&Reply), kept: &Ref
     };
     post(&Reply::Progress { job, phase: "reading".into(), side: Some(request.side) });
     let input = Input { name: name.clone(), source: &source, pcr_file: None };
-    let image = match read_input(&input, request.side, &Limits::default()) {
+    let image = match read_side(&input, request.side, &Limits::default()) {
         Ok(image) => image,
         Err(err) => return failed(job, err),
     };
@@ -717,7 +717,7 @@ pub fn start() {
         }
         if let Some((job, paths, skip)) = fetch_request_from_js(&data) {
             let answer = match &*kept.borrow() {
-                Some(k) if k.job == job => contents_to_js(job, &read_side(&k.source, &k.image, skip, &paths, &Limits::default())),
+                Some(k) if k.job == job => contents_to_js(job, &read_contents(&k.source, &k.image, skip, &paths, &Limits::default())),
                 _ => match serde_wasm_bindgen::to_value(&Reply::Failed { job, side: None, file: String::new(), offset: None, message: "the helper worker no longer holds this image".into() }) {
                     Ok(value) => value,
                     Err(_) => JsValue::from_str("error: the helper worker no longer holds this image"),

@@ -95,6 +95,7 @@ pub fn check_against_describe(f: &Fixture) {
     assert_eq!(u64::from(m.header.unused), u64_of(&layout["Unused"], "Unused"), "{name}: unused");
     assert_eq!(u64::from(m.header.num_sections), u64_of(&layout["NumSections"], "NumSections"), "{name}: num_sections");
     assert_eq!(m.file_size, u64_of(&layout["FileSize"], "FileSize"), "{name}: file size");
+    assert_eq!(m.blake3, blake3::hash(f.eif).to_hex().as_str(), "{name}: whole-file blake3");
     let table = layout["SectionTable"].as_array().expect("SectionTable");
     let ours = m.header.section_table();
     assert_eq!(ours.len(), table.len(), "{name}: section table length");

@@ -6,9 +6,11 @@ use wasm_bindgen_test::wasm_bindgen_test as test;
 
 use eifscope::formats::compression::{self, LevelHint, Sniffed};
 use eifscope::formats::cpio::{CpioFormat, CpioModel, CpioParser, EntryKind};
-use eifscope::formats::ramdisk::{fetch_entries, parse_ramdisk, parse_ramdisk_bytes, Ramdisk, RamdiskErrorKind, SliceSource};
+use eifscope::formats::compression::Checkpoints;
+use eifscope::formats::ramdisk::{
+    fetch_entries, fetch_entries_seeking, parse_ramdisk, parse_ramdisk_bytes, parse_ramdisk_indexed, Ramdisk, RamdiskErrorKind, SliceSource,
+};
 use eifscope::limits::Limits;
-use sha2::{Digest, Sha256};
 
 const CUSTOMER_A: &[u8] = include_bytes!("fixtures/basic-customer-a.cpio.gz");
 const CUSTOMER_B: &[u8] = include_bytes!("fixtures/basic-customer-b.cpio.gz");
@@ -97,8 +99,8 @@ fn entry<'a>(rd: &'a Ramdisk, name: &str) -> &'a eifscope::formats::cpio::CpioEn
     rd.entries.iter().find(|e| e.name == name.as_bytes()).unwrap_or_else(|| panic!("no entry {name}"))
 }
 
-fn sha(data: &[u8]) -> [u8; 32] {
-    Sha256::digest(data).into()
+fn blake3_of(data: &[u8]) -> [u8; 32] {
+    blake3::hash(data).into()
 }
 
 fn no_error_diagnostics(rd: &Ramdisk) {
@@ -134,9 +136,11 @@ fn customer_a_matches_readme_table() {
     // hard-link pair: data only with the last name, both get the group's content
     let hl = entry(&rd, "rootfs/app/data/greeting-hardlink.txt");
     let g = entry(&rd, "rootfs/app/data/greeting.txt");
-    assert_eq!(hl.data_sha256, sha(b""));
-    assert_eq!(hl.content_sha256, g.data_sha256);
-    assert_eq!(g.content_sha256, sha(g.data.as_deref().unwrap()));
+    assert_eq!(hl.data_blake3, blake3_of(b""));
+    // BLAKE3 of nothing, the published test vector.
+    assert_eq!(hex::encode(hl.data_blake3), "af1349b9f5f9a1a6a0404dea36dcc9499bcb25c9adc112b7cc9a93cae41f3262");
+    assert_eq!(hl.content_blake3, g.data_blake3);
+    assert_eq!(g.content_blake3, blake3_of(g.data.as_deref().unwrap()));
     assert_eq!(hl.data, g.data);
     assert_eq!(g.data.as_ref().unwrap().len(), 23);
     assert!(hl.link_group.is_some() && hl.link_group == g.link_group);
@@ -163,7 +167,7 @@ fn customer_a_matches_readme_table() {
     // the model serializes with escaped names and hex digests
     let json = serde_json::to_value(&rd).unwrap();
     assert_eq!(json["entries"][0]["name"], "cmd");
-    assert_eq!(json["entries"][0]["data_sha256"].as_str().unwrap().len(), 64);
+    assert_eq!(json["entries"][0]["data_blake3"].as_str().unwrap().len(), 64);
     let back: Ramdisk = serde_json::from_value(json).unwrap();
     assert_eq!(back, rd);
 }
@@ -215,7 +219,7 @@ fn every_eif_ramdisk_decodes_and_bootstrap_matches_table() {
     assert_eq!(raw.decompressed_digest, customer.decompressed_digest);
     assert_eq!(raw.entries.len(), customer.entries.len());
     for (a, b) in raw.entries.iter().zip(&customer.entries) {
-        assert_eq!((&a.name, a.mode, a.content_sha256, a.ino), (&b.name, b.mode, b.content_sha256, b.ino));
+        assert_eq!((&a.name, a.mode, a.content_blake3, a.ino), (&b.name, b.mode, b.content_blake3, b.ino));
     }
     assert!(raw.archives[0].padding_after > 0, "GNU cpio pads the raw archive to 512");
 
@@ -258,8 +262,8 @@ fn customer_b_differs_exactly_as_planted() {
     let mut raw_changed = Vec::new();
     for (name, ea) in &na {
         let Some(eb) = nb.get(name) else { continue };
-        let real = (ea.mode, ea.uid, ea.gid, ea.nlink, ea.mtime, ea.rdev_major, ea.rdev_minor, ea.content_sha256)
-            != (eb.mode, eb.uid, eb.gid, eb.nlink, eb.mtime, eb.rdev_major, eb.rdev_minor, eb.content_sha256)
+        let real = (ea.mode, ea.uid, ea.gid, ea.nlink, ea.mtime, ea.rdev_major, ea.rdev_minor, ea.content_blake3)
+            != (eb.mode, eb.uid, eb.gid, eb.nlink, eb.mtime, eb.rdev_major, eb.rdev_minor, eb.content_blake3)
             || ea.link_group.is_some() != eb.link_group.is_some();
         if real {
             changed.push(name.clone());
@@ -399,7 +403,7 @@ fn check_specs(rd: &Ramdisk, specs: &[Spec], format: CpioFormat) {
             "{}",
             s.name
         );
-        assert_eq!(e.data_sha256, sha(s.data));
+        assert_eq!(e.data_blake3, blake3_of(s.data));
         assert_eq!(e.data.as_deref(), Some(s.data));
     }
 }
@@ -606,10 +610,70 @@ fn fetch_entries_returns_contents_and_link_group_data() {
     let s = vec![spec("a", 7, 0o100644, 2, b"shared data"), spec("other", 8, 0o100644, 1, b"o"), spec("b", 7, 0o100644, 2, b"")];
     let archive = newc(&s, false);
     let rd = parse_ramdisk_bytes(&archive, &Limits::default());
-    assert_eq!(rd.entries[2].content_sha256, sha(b"shared data"));
+    assert_eq!(rd.entries[2].content_blake3, blake3_of(b"shared data"));
     assert_eq!(rd.entries[2].data.as_deref(), Some(&b"shared data"[..]));
     let got = fetch_entries(&SliceSource(&archive), 0, archive.len() as u64, &limits, &[2, 1], 1 << 20).unwrap();
     assert_eq!(got, vec![(2, b"shared data".to_vec()), (1, b"o".to_vec())]);
+}
+
+/// The second pass by seeking (inflate checkpoints from the first pass, raw cpio read in
+/// place) hands out the same bytes as a full re-walk and as the files that were packed: two
+/// gzip members around a raw cpio segment, a hard-link group whose data sits on its first name,
+/// checkpoints dense enough to be thinned to the limit.
+#[test]
+fn seeking_fetch_matches_the_packed_files_and_a_rewalk() {
+    let mut state = 0x1234_5678_9abc_def0u64;
+    let mut specs = Vec::new();
+    for i in 0..40u32 {
+        let len = 1000 + (i as usize * 37_000) % 90_000;
+        let mut data = Vec::with_capacity(len);
+        while data.len() < len {
+            state = state.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+            let w = (state >> 33) as u8;
+            data.push(if w < 160 { b'a' + w % 26 } else { w });
+        }
+        let name: &'static str = Box::leak(format!("f{i:03}").into_boxed_str());
+        specs.push(spec(name, 100 + i, 0o100644, 1, Box::leak(data.into_boxed_slice())));
+    }
+    specs.push(spec("h1", 900, 0o100644, 2, b"linked data"));
+    specs.push(spec("h2", 900, 0o100644, 2, b""));
+    let mut bytes = gzip(&newc(&specs[..20], false));
+    bytes.extend_from_slice(&[0; 8]);
+    bytes.extend_from_slice(&newc(&specs[20..30], false));
+    bytes.extend_from_slice(&gzip(&newc(&specs[30..], false)));
+    let limits = Limits { retain_file_bytes: 0, checkpoint_every_bytes: 1, max_checkpoints: 4, ..Limits::default() };
+    let src = SliceSource(&bytes);
+    let len = bytes.len() as u64;
+    let (rd, checkpoints) = parse_ramdisk_indexed(&src, 0, len, &limits);
+    assert_eq!(rd.error, None);
+    assert_eq!(rd.layers.iter().map(|l| l.format).collect::<Vec<_>>(), [Sniffed::Gzip, Sniffed::CpioNewc, Sniffed::Gzip]);
+    assert_eq!(rd.entries.len(), specs.len());
+    let n = checkpoints.points().len();
+    assert!((2..=4).contains(&n), "{n} checkpoints");
+    assert!(checkpoints.points().windows(2).all(|w| w[0].stream_offset < w[1].stream_offset));
+
+    let all: Vec<u64> = (0..rd.entries.len() as u64).rev().collect();
+    let max_each = 50_000;
+    let seek = fetch_entries_seeking(&src, &rd, &checkpoints, &all, max_each).unwrap();
+    for (index, data) in &seek {
+        let spec = &specs[*index as usize];
+        let want = if spec.name == "h2" { &b"linked data"[..] } else { spec.data };
+        assert_eq!(&data[..], &want[..want.len().min(max_each as usize)], "{}", spec.name);
+    }
+    assert_eq!(seek, fetch_entries(&src, 0, len, &limits, &all, max_each).unwrap());
+    // Without checkpoints every member is inflated from its start: same bytes.
+    assert_eq!(seek, fetch_entries_seeking(&src, &rd, &Checkpoints::default(), &all, max_each).unwrap());
+
+    // The source shrank after the first pass: an error, never a panic or short data.
+    let cut = SliceSource(&bytes[..bytes.len() / 2]);
+    let err = fetch_entries_seeking(&cut, &rd, &checkpoints, &all, max_each).unwrap_err();
+    assert!(matches!(err.kind, RamdiskErrorKind::Truncated | RamdiskErrorKind::Source), "{err}");
+    assert!(err.message.contains("0x"), "{err}");
+    // xz cannot seek: the caller is told to re-walk.
+    let (xz, xz_points) = parse_ramdisk_indexed(&SliceSource(CUSTOMER_A_XZ), 0, CUSTOMER_A_XZ.len() as u64, &limits);
+    assert!(xz_points.points().is_empty());
+    let err = fetch_entries_seeking(&SliceSource(CUSTOMER_A_XZ), &xz, &xz_points, &[entry(&xz, "rootfs/etc/app.conf").index], 10).unwrap_err();
+    assert_eq!(err.kind, RamdiskErrorKind::Unsupported);
 }
 
 #[test]

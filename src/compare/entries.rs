@@ -30,7 +30,7 @@ pub struct EntryView {
     pub dev: (u32, u32),
     /// Content size (for hard links: the group's data size).
     pub size: u64,
-    /// SHA-256 of the content (for hard links: the group's data).
+    /// BLAKE3 of the content (for hard links: the group's data).
     pub digest: [u8; 32],
     pub symlink_target: Option<Vec<u8>>,
     /// Normalised names of the other members of this entry's hard-link group, sorted.
@@ -215,7 +215,7 @@ fn field_changes(a: &EntryView, b: &EntryView, both_measured: bool, split_moves:
             }
             0o100000 => {
                 if a.digest != b.digest {
-                    push("content", format!("{} bytes, sha256 {}", a.size, hex::encode(a.digest)), format!("{} bytes, sha256 {}", b.size, hex::encode(b.digest)));
+                    push("content", format!("{} bytes, blake3 {}", a.size, hex::encode(a.digest)), format!("{} bytes, blake3 {}", b.size, hex::encode(b.digest)));
                 }
             }
             _ => {}
@@ -372,7 +372,6 @@ mod tests {
     use super::*;
 
     fn file(path: &str, ramdisk: u32, order: u32, mode: u32, content: &[u8]) -> EntryView {
-        use sha2::Digest;
         EntryView {
             path: normalise_path(path.as_bytes()),
             ramdisk,
@@ -386,7 +385,7 @@ mod tests {
             ino: order as u64,
             dev: (0, 0),
             size: content.len() as u64,
-            digest: sha2::Sha256::digest(content).into(),
+            digest: blake3::hash(content).into(),
             symlink_target: None,
             link_peers: Vec::new(),
         }

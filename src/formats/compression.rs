@@ -124,6 +124,92 @@ impl fmt::Display for CompressionError {
 
 impl std::error::Error for CompressionError {}
 
+/// A point inside a gzip member's deflate stream from which inflating can resume: the
+/// decompressor's state (window and bit buffer included) after the first pass had consumed the
+/// source up to `source_pos` and produced the ramdisk's stream up to `stream_offset`.
+#[derive(Clone)]
+pub struct InflateCheckpoint {
+    /// Layer (compressed member) of the ramdisk the checkpoint belongs to.
+    pub layer: u32,
+    /// Absolute source offset of the next compressed byte to feed.
+    pub source_pos: u64,
+    /// Offset in the ramdisk's decompressed stream of the next output byte.
+    pub stream_offset: u64,
+    state: Box<miniz_oxide::inflate::stream::InflateState>,
+}
+
+impl fmt::Debug for InflateCheckpoint {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("InflateCheckpoint")
+            .field("layer", &self.layer)
+            .field("source_pos", &self.source_pos)
+            .field("stream_offset", &self.stream_offset)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Bytes one checkpoint holds (the inflate state: 32 KiB window plus Huffman tables).
+pub fn checkpoint_size() -> usize {
+    std::mem::size_of::<miniz_oxide::inflate::stream::InflateState>()
+}
+
+/// Collects [`InflateCheckpoint`]s while gzip members are decoded, within
+/// [`Limits::checkpoint_every_bytes`] and [`Limits::max_checkpoints`].
+#[derive(Debug, Clone, Default)]
+pub struct Checkpoints {
+    every: u64,
+    max: usize,
+    next_at: u64,
+    layer: u32,
+    points: Vec<InflateCheckpoint>,
+}
+
+impl Checkpoints {
+    pub fn new(limits: &Limits) -> Checkpoints {
+        let every = limits.checkpoint_every_bytes;
+        let max = usize::try_from(limits.max_checkpoints).unwrap_or(usize::MAX);
+        Checkpoints { every, max, next_at: every, layer: 0, points: Vec::new() }
+    }
+    /// Layer number recorded in checkpoints taken from now on.
+    pub(crate) fn set_layer(&mut self, layer: u32) {
+        self.layer = layer;
+    }
+    /// The checkpoints, in stream order.
+    pub fn points(&self) -> &[InflateCheckpoint] {
+        &self.points
+    }
+    fn enabled(&self) -> bool {
+        self.every > 0 && self.max > 0
+    }
+    fn offer(&mut self, source_pos: u64, stream_offset: u64, state: &miniz_oxide::inflate::stream::InflateState) {
+        if !self.enabled() || stream_offset < self.next_at {
+            return;
+        }
+        if self.points.len() >= self.max {
+            // Keep every other checkpoint and double the spacing: memory stays bounded and the
+            // points stay evenly spread.
+            let mut i = 0;
+            self.points.retain(|_| {
+                i += 1;
+                i % 2 == 0
+            });
+            self.every = self.every.saturating_mul(2);
+            let last = self.points.last().map_or(0, |p| p.stream_offset);
+            self.next_at = last.saturating_add(self.every);
+            if stream_offset < self.next_at {
+                return;
+            }
+        }
+        self.points.push(InflateCheckpoint {
+            layer: self.layer,
+            source_pos,
+            stream_offset,
+            state: Box::new(state.clone()),
+        });
+        self.next_at = stream_offset.saturating_add(self.every);
+    }
+}
+
 /// Buffered sequential access to `start..end` of a source.
 pub(crate) struct Window<'a> {
     src: &'a dyn ByteSource,
@@ -424,9 +510,10 @@ pub fn decode_member(
 ) -> Result<Member, CompressionError> {
     let len = end.saturating_sub(offset);
     let mut win = Window::new(src, offset, len);
-    decode_member_in(&mut win, offset, format, limits, total_before, sink)
+    decode_member_in(&mut win, offset, format, limits, total_before, sink, None)
 }
 
+/// [`decode_member`] over a caller's window; gzip members offer checkpoints to `checkpoints`.
 pub(crate) fn decode_member_in(
     win: &mut Window<'_>,
     offset: u64,
@@ -434,12 +521,13 @@ pub(crate) fn decode_member_in(
     limits: &Limits,
     total_before: u64,
     sink: &mut dyn Write,
+    checkpoints: Option<&mut Checkpoints>,
 ) -> Result<Member, CompressionError> {
     let consumed = Cell::new(0u64);
     let mut meter =
         Meter { sink, limits, format, offset, total_before, produced: 0, consumed: &consumed, error: None };
     match format {
-        Sniffed::Gzip => decode_gzip(win, offset, &mut meter),
+        Sniffed::Gzip => decode_gzip(win, offset, &mut meter, checkpoints),
         Sniffed::Xz => decode_xz(win, offset, &mut meter),
         Sniffed::Zstd => decode_zstd(win, offset, &mut meter),
         Sniffed::Lz4Legacy | Sniffed::Bzip2 | Sniffed::Lzma => Err(CompressionError::new(
@@ -455,7 +543,12 @@ pub(crate) fn decode_member_in(
     }
 }
 
-fn decode_gzip(win: &mut Window<'_>, offset: u64, meter: &mut Meter<'_>) -> Result<Member, CompressionError> {
+fn decode_gzip(
+    win: &mut Window<'_>,
+    offset: u64,
+    meter: &mut Meter<'_>,
+    mut checkpoints: Option<&mut Checkpoints>,
+) -> Result<Member, CompressionError> {
     use miniz_oxide::inflate::stream::{inflate, InflateState};
     use miniz_oxide::{DataFormat, MZError, MZFlush, MZStatus};
 
@@ -475,6 +568,9 @@ fn decode_gzip(win: &mut Window<'_>, offset: u64, meter: &mut Meter<'_>) -> Resu
             let piece = &out[..res.bytes_written];
             crc.update(piece);
             meter.push(piece)?;
+            if let Some(c) = checkpoints.as_deref_mut() {
+                c.offer(pos, meter.total_before.saturating_add(meter.produced), &state);
+            }
         }
         let stalled = res.bytes_consumed == 0 && res.bytes_written == 0;
         match res.status {
@@ -539,6 +635,71 @@ fn decode_gzip(win: &mut Window<'_>, offset: u64, meter: &mut Meter<'_>) -> Resu
         isize_stored: Some(isize_stored),
         isize_ok: Some(u64::from(isize_stored) == meter.produced & 0xffff_ffff),
     })
+}
+
+/// Where [`inflate_range`] starts: a checkpoint, or the start of the member's deflate data.
+pub(crate) enum Resume<'c> {
+    At(&'c InflateCheckpoint),
+    /// Deflate data at this source offset, its output at this stream offset.
+    Fresh { source_pos: u64, stream_offset: u64 },
+}
+
+/// Second pass: inflates a gzip member's deflate data from `resume` and appends the output
+/// that falls in the stream range `from..to` to `out` (output before `from` is dropped, at
+/// most the distance from the resume point). Stops at `to` or the end of the member.
+pub(crate) fn inflate_range(
+    win: &mut Window<'_>,
+    member_offset: u64,
+    resume: Resume<'_>,
+    from: u64,
+    to: u64,
+    out: &mut Vec<u8>,
+) -> Result<(), CompressionError> {
+    use miniz_oxide::inflate::stream::{inflate, InflateState};
+    use miniz_oxide::{DataFormat, MZError, MZFlush, MZStatus};
+
+    let (mut state, mut pos, mut at) = match resume {
+        Resume::At(c) => (c.state.clone(), c.source_pos, c.stream_offset),
+        Resume::Fresh { source_pos, stream_offset } => (InflateState::new_boxed(DataFormat::Raw), source_pos, stream_offset),
+    };
+    let mut buf = vec![0u8; OUT_CHUNK];
+    while at < to {
+        let input = win.bytes_at(pos, IN_CHUNK)?;
+        let at_end = input.is_empty();
+        let flush = if at_end { MZFlush::Finish } else { MZFlush::None };
+        let res = inflate(&mut state, input, &mut buf, flush);
+        pos += res.bytes_consumed as u64;
+        let piece_start = at;
+        at = at.saturating_add(res.bytes_written as u64);
+        if at > from && piece_start < to {
+            let lo = usize::try_from(from.saturating_sub(piece_start)).unwrap_or(usize::MAX);
+            let hi = usize::try_from(to.min(at) - piece_start).unwrap_or(usize::MAX);
+            if let Some(piece) = buf.get(lo..hi.min(res.bytes_written)) {
+                out.extend_from_slice(piece);
+            }
+        }
+        let stalled = res.bytes_consumed == 0 && res.bytes_written == 0;
+        match res.status {
+            Ok(MZStatus::StreamEnd) => return Ok(()),
+            Ok(_) | Err(MZError::Buf) if at_end && res.bytes_written == 0 => return Err(truncated_deflate(member_offset, pos, at)),
+            Ok(_) | Err(MZError::Buf) if stalled => {
+                return Err(CompressionError::new(
+                    pos,
+                    CompressionErrorKind::Corrupt,
+                    format!("gzip member at {member_offset:#x}: inflate made no progress at {pos:#x}"),
+                ))
+            }
+            Ok(_) | Err(MZError::Buf) => {}
+            Err(e) => {
+                return Err(CompressionError::new(
+                    pos,
+                    CompressionErrorKind::Corrupt,
+                    format!("gzip member at {member_offset:#x}: invalid deflate data near {pos:#x} ({e:?})"),
+                ))
+            }
+        }
+    }
+    Ok(())
 }
 
 fn truncated_deflate(offset: u64, pos: u64, produced: u64) -> CompressionError {
@@ -737,6 +898,14 @@ mod tests {
             assert_eq!(err.kind, CompressionErrorKind::Truncated, "cut {cut}: {err}");
             assert!(err.message.contains("0x"), "{err}");
         }
+    }
+
+    #[test]
+    fn a_checkpoint_is_a_window_plus_tables() {
+        // The figure Limits::checkpoint_every_bytes documents (~43 KiB): the 32 KiB window and
+        // the decompressor's Huffman tables.
+        let size = checkpoint_size();
+        assert!((32 * 1024 + 8 * 1024..48 * 1024).contains(&size), "{size}");
     }
 
     #[test]

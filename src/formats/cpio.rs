@@ -12,7 +12,6 @@
 use crate::diagnostics::Diagnostic;
 use crate::limits::Limits;
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt;
 use std::hash::{Hash, Hasher};
@@ -119,13 +118,13 @@ pub struct CpioEntry {
     pub check: u32,
     /// Absolute offset of the data in the decompressed stream.
     pub data_offset: u64,
-    /// SHA-256 of the data stored with this header.
+    /// BLAKE3 of the data stored with this header.
     #[serde(with = "super::encoding::hex_array")]
-    pub data_sha256: [u8; 32],
-    /// SHA-256 of the file's content: for hard links the data of the link group, else the same
-    /// as `data_sha256`.
+    pub data_blake3: [u8; 32],
+    /// BLAKE3 of the file's content: for hard links the data of the link group, else the same
+    /// as `data_blake3`.
     #[serde(with = "super::encoding::hex_array")]
-    pub content_sha256: [u8; 32],
+    pub content_blake3: [u8; 32],
     /// newc+crc only: whether the sum of the data bytes equals `check`.
     pub checksum_ok: Option<bool>,
     /// The content (for hard links: the group's) when small enough to retain.
@@ -249,7 +248,7 @@ enum State {
 struct Pending {
     entry: CpioEntry,
     name_buf: Vec<u8>,
-    hasher: Sha256,
+    hasher: blake3::Hasher,
     sum: u32,
     retain: Option<Vec<u8>>,
     target: Option<Vec<u8>>,
@@ -297,8 +296,8 @@ pub struct CpioParser {
     capture: Option<Capture>,
     suppressed: u64,
     /// The stream digest: every byte that is not entry data, and in place of each entry's data
-    /// its SHA-256 (see [`CpioParser::stream_digest`]). Not kept by capture parsers.
-    frame: Sha256,
+    /// its BLAKE3 (see [`CpioParser::stream_digest`]). Not kept by capture parsers.
+    frame: blake3::Hasher,
     /// The digest of the entry that just ended, added to `frame` after the bytes of the step
     /// that ended it, so the digest does not depend on how the stream was chunked.
     frame_digest: Option<[u8; 32]>,
@@ -321,7 +320,7 @@ impl CpioParser {
             input_end: None,
             capture: None,
             suppressed: 0,
-            frame: Sha256::new(),
+            frame: blake3::Hasher::new(),
             frame_digest: None,
         }
     }
@@ -385,10 +384,10 @@ impl CpioParser {
         }
     }
 
-    /// A SHA-256 that identifies the stream fed so far: over every byte that is not entry data,
-    /// with each entry's data replaced by its SHA-256 (the data of an entry cut short by the end
-    /// of the stream by the SHA-256 of what arrived). Equal streams give equal digests and,
-    /// SHA-256 being collision resistant, different streams different ones; file data is hashed
+    /// A BLAKE3 that identifies the stream fed so far: over every byte that is not entry data,
+    /// with each entry's data replaced by its BLAKE3 (the data of an entry cut short by the end
+    /// of the stream by the BLAKE3 of what arrived). Equal streams give equal digests and,
+    /// BLAKE3 being collision resistant, different streams different ones; file data is hashed
     /// once, for its entry's digest, not a second time for the stream's. Zero for a capture
     /// parser.
     pub fn stream_digest(&self) -> [u8; 32] {
@@ -397,10 +396,10 @@ impl CpioParser {
         }
         let mut frame = self.frame.clone();
         if let Some(d) = self.frame_digest {
-            frame.update(d);
+            frame.update(&d);
         }
         if let Some(p) = &self.pending {
-            frame.update(p.hasher.clone().finalize());
+            frame.update(p.hasher.finalize().as_bytes());
         }
         frame.finalize().into()
     }
@@ -422,7 +421,7 @@ impl CpioParser {
                         self.frame.update(&chunk[i..i + n]);
                     }
                     if let Some(d) = self.frame_digest.take() {
-                        self.frame.update(d);
+                        self.frame.update(&d);
                     }
                     i += n;
                     self.pos += n as u64;
@@ -724,8 +723,8 @@ impl CpioParser {
             namesize,
             check: check as u32,
             data_offset: 0,
-            data_sha256: [0; 32],
-            content_sha256: [0; 32],
+            data_blake3: [0; 32],
+            content_blake3: [0; 32],
             checksum_ok: None,
             data: None,
             symlink_target: None,
@@ -736,7 +735,7 @@ impl CpioParser {
         self.pending = Some(Pending {
             entry,
             name_buf: Vec::with_capacity(namesize as usize),
-            hasher: Sha256::new(),
+            hasher: blake3::Hasher::new(),
             sum: 0,
             retain: None,
             target: None,
@@ -816,8 +815,8 @@ impl CpioParser {
 
     /// Data and padding are done: store the entry, or close the archive at the trailer.
     fn end_entry(&mut self, end: u64) {
-        let Some(mut p) = self.pending.take() else { return };
-        let digest: [u8; 32] = std::mem::take(&mut p.hasher).finalize().into();
+        let Some(p) = self.pending.take() else { return };
+        let digest: [u8; 32] = p.hasher.finalize().into();
         if self.capture.is_none() {
             self.frame_digest = Some(digest);
         }
@@ -830,8 +829,8 @@ impl CpioParser {
             return;
         }
         let mut entry = p.entry;
-        entry.data_sha256 = digest;
-        entry.content_sha256 = digest;
+        entry.data_blake3 = digest;
+        entry.content_blake3 = digest;
         entry.data = p.retain;
         entry.symlink_target = p.target;
         if entry.format == CpioFormat::NewcCrc {
@@ -924,13 +923,13 @@ impl CpioParser {
             let group = self.model.n_link_groups;
             self.model.n_link_groups += 1;
             let (digest, data) = match holder.and_then(|h| self.model.entries.get(h)) {
-                Some(e) => (e.data_sha256, e.data.clone()),
-                None => (Sha256::digest([]).into(), Some(Vec::new())),
+                Some(e) => (e.data_blake3, e.data.clone()),
+                None => (blake3::hash(&[]).into(), Some(Vec::new())),
             };
             for m in members {
                 let Some(e) = self.model.entries.get_mut(m) else { continue };
                 e.link_group = Some(group);
-                e.content_sha256 = digest;
+                e.content_blake3 = digest;
                 if Some(m) != holder {
                     let extra = data.as_ref().map_or(0, |d| d.len() as u64);
                     let fits = self.retained_total.saturating_add(extra) <= self.limits.retain_total_bytes;

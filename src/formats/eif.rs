@@ -6,8 +6,10 @@
 //! Nitro hypervisor does; AWS's `EifReader` instead walks section headers back to back from
 //! offset 548, so [`read_eif`] computes that walk too and reports where the two disagree.
 //!
-//! [`read_eif`] reads the file once, in 1 MiB chunks, feeding the CRC, the whole file's SHA-384,
-//! every section's SHA-384 and the PCR accumulators from the same chunk (see [`super::measure`]). Only the Signature and
+//! [`read_eif`] reads the file once, in 1 MiB chunks, feeding the CRC, the whole file's BLAKE3,
+//! every section's SHA-384 and the PCR accumulators from the same chunk (see [`super::measure`]);
+//! a section that alone feeds a PCR register (the customer ramdisk into PCR2) takes its SHA-384
+//! from that register's hasher instead of hashing its bytes twice. Only the Signature and
 //! Metadata payloads (capped by [`MAX_SIGNATURE_LEN`], [`MAX_METADATA_LEN`]) and a few KiB of the
 //! kernel head are read a second time to be decoded.
 //!
@@ -239,8 +241,8 @@ pub struct CrcCheck {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct EifModel {
     pub file_size: u64,
-    /// Lowercase hex SHA-384 of the whole file (from the same streaming pass).
-    pub sha384: String,
+    /// Lowercase hex BLAKE3 of the whole file (from the same streaming pass).
+    pub blake3: String,
     pub header: EifHeader,
     /// Sections in offset-table order (those whose header lies inside the file).
     pub sections: Vec<Section>,
@@ -398,10 +400,13 @@ pub fn read_eif(src: &dyn ByteSource) -> Result<EifModel, EifError> {
     let roles = measure::assign_roles(&sections);
     let stream_pcrs = payloads_ascending(&sections);
     let mut pcrs = PcrAccumulator::new(&roles);
-    let mut section_hashers: Vec<Sha384> = sections.iter().map(|_| Sha384::new()).collect();
+    // A section whose bytes are exactly one PCR register's input gets that register's digest.
+    let shared = if stream_pcrs { pcrs.sole_pcr2_section() } else { None };
+    let mut section_hashers: Vec<Option<Sha384>> =
+        (0..sections.len()).map(|i| (Some(i) != shared).then(Sha384::new)).collect();
     let mut first_bytes: Vec<Vec<u8>> = sections.iter().map(|_| Vec::new()).collect();
     let mut crc = crc32fast::Hasher::new();
-    let mut whole = Sha384::new();
+    let mut whole = blake3::Hasher::new();
     let mut buf = vec![0u8; usize::try_from(file_size).unwrap_or(CHUNK_LEN).min(CHUNK_LEN)];
     let mut pos = 0u64;
     while pos < file_size {
@@ -413,7 +418,9 @@ pub fn read_eif(src: &dyn ByteSource) -> Result<EifModel, EifError> {
         whole.update(chunk);
         for (i, section) in sections.iter().enumerate() {
             if let Some(part) = intersect(pos, chunk, section.data_offset, section.present_len) {
-                section_hashers[i].update(part);
+                if let Some(h) = &mut section_hashers[i] {
+                    h.update(part);
+                }
                 let keep = FIRST_BYTES_LEN.saturating_sub(first_bytes[i].len()).min(part.len());
                 first_bytes[i].extend_from_slice(&part[..keep]);
                 if stream_pcrs {
@@ -440,11 +447,15 @@ pub fn read_eif(src: &dyn ByteSource) -> Result<EifModel, EifError> {
         }
     }
     let mut sections = sections;
+    let shared_digest = pcrs.pcr2_input_digest();
     for ((section, hasher), first) in sections.iter_mut().zip(section_hashers).zip(first_bytes) {
-        section.sha384 = to_hex(&hasher.finalize());
+        section.sha384 = match hasher {
+            Some(h) => to_hex(&h.finalize()),
+            None => to_hex(&shared_digest),
+        };
         section.first_bytes = to_hex(&first);
     }
-    let sha384 = to_hex(&whole.finalize());
+    let blake3 = whole.finalize().to_hex().to_string();
     let computed = crc.finalize();
     let crc = CrcCheck { stored: header.crc32, computed, ok: computed == header.crc32 };
     if !crc.ok {
@@ -470,7 +481,7 @@ pub fn read_eif(src: &dyn ByteSource) -> Result<EifModel, EifError> {
     }
     diagnostics.extend(measurements.diagnostics());
 
-    Ok(EifModel { file_size, sha384, header, sections, walk, crc, measurements, kernel, metadata, signature, diagnostics })
+    Ok(EifModel { file_size, blake3, header, sections, walk, crc, measurements, kernel, metadata, signature, diagnostics })
 }
 
 fn header_diagnostics(header: &EifHeader, out: &mut Vec<Diagnostic>) {

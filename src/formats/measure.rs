@@ -172,6 +172,20 @@ impl PcrAccumulator {
         }
     }
 
+    /// The one section (position in the section list) that feeds PCR2, when exactly one does:
+    /// PCR2's input is then that section's bytes alone, and its SHA-384 is
+    /// [`PcrAccumulator::pcr2_input_digest`].
+    pub fn sole_pcr2_section(&self) -> Option<usize> {
+        let mut feeding = self.roles.iter().enumerate().filter(|(_, r)| r.pcr2);
+        let (i, _) = feeding.next()?;
+        feeding.next().is_none().then_some(i)
+    }
+
+    /// SHA-384 of everything fed to PCR2 so far (before the extend).
+    pub fn pcr2_input_digest(&self) -> [u8; 48] {
+        self.c2.clone().finalize().into()
+    }
+
     /// Feeds `data`, the next bytes of section `section` (position in the section list).
     pub fn feed(&mut self, section: usize, data: &[u8]) {
         let Some(roles) = self.roles.get(section).copied() else { return };

@@ -5,9 +5,11 @@
 //! Architecture invariant: a ramdisk is never decompressed into memory as a whole; the walk
 //! reads the source in 64 KiB windows and decoders push 64 KiB pieces into the parser, so a
 //! 2 GB rootfs costs the entry list plus the retained small files. [`fetch_entries`] re-walks
-//! the same bytes to hand out the contents of chosen entries on demand.
+//! the same bytes to hand out the contents of chosen entries on demand;
+//! [`fetch_entries_seeking`] instead reads each entry's bytes at its stream offset, resuming
+//! gzip members at the nearest inflate checkpoint [`parse_ramdisk_indexed`] kept.
 
-use super::compression::{self, CompressionError, CompressionErrorKind, GzipHeader, Sniffed, Window};
+use super::compression::{self, Checkpoints, CompressionError, CompressionErrorKind, GzipHeader, Resume, Sniffed, Window};
 use super::cpio::{CpioArchive, CpioEntry, CpioError, CpioErrorKind, CpioParser, FeedMode};
 use crate::diagnostics::Diagnostic;
 use crate::limits::Limits;
@@ -114,8 +116,8 @@ pub struct Ramdisk {
     /// Length of the decompressed stream: every compressed member's output and every raw cpio
     /// byte (NUL padding between compressed members is not part of it).
     pub decompressed_len: u64,
-    /// Digest of that stream ([`CpioParser::stream_digest`]: SHA-256 over the stream with each
-    /// entry's data replaced by its SHA-256, so file data is hashed once): equal digests with
+    /// Digest of that stream ([`CpioParser::stream_digest`]: BLAKE3 over the stream with each
+    /// entry's data replaced by its BLAKE3, so file data is hashed once): equal digests with
     /// different layers mean "same cpio bytes, different compression".
     #[serde(with = "super::encoding::hex_array")]
     pub decompressed_digest: [u8; 32],
@@ -173,8 +175,21 @@ struct Walk {
 
 /// Decode the ramdisk at `offset..offset + len` of `src`.
 pub fn parse_ramdisk(src: &dyn ByteSource, offset: u64, len: u64, limits: &Limits) -> Ramdisk {
+    parse(src, offset, len, limits, None)
+}
+
+/// [`parse_ramdisk`], also keeping inflate checkpoints of its gzip members (within
+/// [`Limits::checkpoint_every_bytes`] / [`Limits::max_checkpoints`]) for
+/// [`fetch_entries_seeking`].
+pub fn parse_ramdisk_indexed(src: &dyn ByteSource, offset: u64, len: u64, limits: &Limits) -> (Ramdisk, Checkpoints) {
+    let mut checkpoints = Checkpoints::new(limits);
+    let model = parse(src, offset, len, limits, Some(&mut checkpoints));
+    (model, checkpoints)
+}
+
+fn parse(src: &dyn ByteSource, offset: u64, len: u64, limits: &Limits, checkpoints: Option<&mut Checkpoints>) -> Ramdisk {
     let mut parser = CpioParser::new(limits);
-    let walk = walk(src, offset, len, limits, &mut parser);
+    let walk = walk(src, offset, len, limits, &mut parser, checkpoints);
     let (model, cpio_error) = parser.finish();
     let error = walk.error.or(cpio_error.map(RamdiskError::from));
     Ramdisk {
@@ -222,7 +237,7 @@ pub fn fetch_entries(
     max_bytes_each: u64,
 ) -> Result<Vec<(u64, Vec<u8>)>, RamdiskError> {
     let mut parser = CpioParser::for_capture(limits, wanted, max_bytes_each);
-    let walked = walk(src, offset, len, limits, &mut parser);
+    let walked = walk(src, offset, len, limits, &mut parser, None);
     let captured = parser.finish_capture();
     let (mut results, missing, cpio_error) = (captured.data, captured.missing, captured.error);
     if let Some(e) = walked.error.or(cpio_error.map(RamdiskError::from)) {
@@ -232,7 +247,7 @@ pub fn fetch_entries(
         // Link groups whose data came before the wanted name: fetch the holders directly.
         let holders: Vec<u64> = missing.iter().map(|(_, h)| *h).collect();
         let mut parser = CpioParser::for_capture(limits, &holders, max_bytes_each);
-        let walked = walk(src, offset, len, limits, &mut parser);
+        let walked = walk(src, offset, len, limits, &mut parser, None);
         let captured = parser.finish_capture();
         let (held, cpio_error) = (captured.data, captured.error);
         if let Some(e) = walked.error.or(cpio_error.map(RamdiskError::from)) {
@@ -256,7 +271,124 @@ pub fn fetch_entries(
     Ok(out)
 }
 
-fn walk(src: &dyn ByteSource, offset: u64, len: u64, limits: &Limits, parser: &mut CpioParser) -> Walk {
+/// Second pass without re-walking: the same answer as [`fetch_entries`] for a ramdisk the
+/// first pass read completely (`model`, with `checkpoints` from [`parse_ramdisk_indexed`]).
+/// Each wanted entry's content (for a hard link: the data stored with its group's last
+/// member that has data) is read at its `data_offset` in the decompressed stream: raw cpio
+/// layers straight from the source, gzip members by inflating from the nearest checkpoint
+/// before it (at most `checkpoint_every_bytes` times the thinning factor of discarded output).
+/// Fails with kind `unsupported` when the model has an error or the data lies in an xz / zstd
+/// layer; callers then use [`fetch_entries`].
+pub fn fetch_entries_seeking(
+    src: &dyn ByteSource,
+    model: &Ramdisk,
+    checkpoints: &Checkpoints,
+    wanted: &[u64],
+    max_bytes_each: u64,
+) -> Result<Vec<(u64, Vec<u8>)>, RamdiskError> {
+    if model.error.is_some() {
+        return Err(unsupported(model.offset, "ramdisk was not read completely: no seeking".into()));
+    }
+    let mut win = Window::new(src, model.offset, model.len);
+    let mut out = Vec::new();
+    let mut seen = std::collections::HashSet::new();
+    for &index in wanted {
+        if !seen.insert(index) {
+            continue;
+        }
+        let Some(entry) = usize::try_from(index).ok().and_then(|i| model.entries.get(i)).filter(|e| e.index == index) else {
+            continue;
+        };
+        let holder = match entry.link_group {
+            Some(g) => model.entries.iter().rev().find(|e| e.link_group == Some(g) && e.filesize > 0),
+            None => Some(entry),
+        };
+        let data = match holder {
+            Some(h) => {
+                let to = h.data_offset.saturating_add(h.filesize.min(max_bytes_each));
+                read_stream(&mut win, model, checkpoints, h.data_offset, to)?
+            }
+            None => Vec::new(),
+        };
+        out.push((index, data));
+    }
+    Ok(out)
+}
+
+fn unsupported(offset: u64, message: String) -> RamdiskError {
+    RamdiskError { offset, in_stream: true, kind: RamdiskErrorKind::Unsupported, message }
+}
+
+/// The bytes `from..to` of the ramdisk's decompressed stream.
+fn read_stream(win: &mut Window<'_>, model: &Ramdisk, checkpoints: &Checkpoints, from: u64, to: u64) -> Result<Vec<u8>, RamdiskError> {
+    let want = usize::try_from(to.saturating_sub(from)).unwrap_or(usize::MAX);
+    let mut out: Vec<u8> = Vec::new();
+    for layer in &model.layers {
+        let at = from.saturating_add(out.len() as u64);
+        let layer_end = layer.stream_offset.saturating_add(layer.decompressed_len);
+        if at >= to {
+            break;
+        }
+        if layer_end <= at || layer.stream_offset >= to {
+            continue;
+        }
+        if at < layer.stream_offset {
+            return Err(unsupported(at, format!("stream offset {at:#x} lies in no layer")));
+        }
+        let seg_to = to.min(layer_end);
+        if out.capacity() == 0 {
+            out.reserve_exact(want.min(usize::try_from(layer_end - at).unwrap_or(usize::MAX)));
+        }
+        if layer.format.is_cpio() {
+            let mut pos = layer.offset.saturating_add(at - layer.stream_offset);
+            let end = layer.offset.saturating_add(seg_to - layer.stream_offset);
+            while pos < end {
+                let n = usize::try_from(end - pos).unwrap_or(usize::MAX);
+                let bytes = win.bytes_at(pos, n)?;
+                if bytes.is_empty() {
+                    return Err(RamdiskError {
+                        offset: pos,
+                        in_stream: false,
+                        kind: RamdiskErrorKind::Truncated,
+                        message: format!("raw cpio at {:#x}: input ends at {pos:#x}", layer.offset),
+                    });
+                }
+                out.extend_from_slice(bytes);
+                pos += bytes.len() as u64;
+            }
+        } else if let (Sniffed::Gzip, Some(header)) = (layer.format, &layer.gzip) {
+            let points = checkpoints.points();
+            let before = points.partition_point(|c| c.stream_offset <= at);
+            let resume = match points[..before].iter().rev().find(|c| c.layer == layer.index && c.stream_offset >= layer.stream_offset) {
+                Some(c) => Resume::At(c),
+                None => Resume::Fresh { source_pos: layer.offset.saturating_add(header.header_len), stream_offset: layer.stream_offset },
+            };
+            let had = out.len();
+            compression::inflate_range(win, layer.offset, resume, at, seg_to, &mut out)?;
+            let expected = usize::try_from(seg_to - at).unwrap_or(usize::MAX);
+            if out.len() - had != expected {
+                return Err(RamdiskError {
+                    offset: layer.offset,
+                    in_stream: false,
+                    kind: RamdiskErrorKind::Truncated,
+                    message: format!("gzip member at {:#x}: ended before stream offset {seg_to:#x}", layer.offset),
+                });
+            }
+        } else {
+            return Err(unsupported(layer.offset, format!("{} layer at {:#x}: no seeking", layer.format.name(), layer.offset)));
+        }
+    }
+    Ok(out)
+}
+
+fn walk(
+    src: &dyn ByteSource,
+    offset: u64,
+    len: u64,
+    limits: &Limits,
+    parser: &mut CpioParser,
+    checkpoints: Option<&mut Checkpoints>,
+) -> Walk {
     let mut out = Walk {
         leading_padding: 0,
         layers: Vec::new(),
@@ -280,7 +412,7 @@ fn walk(src: &dyn ByteSource, offset: u64, len: u64, limits: &Limits, parser: &m
     }
     let mut pipe = Pipe { parser, total: 0 };
     let mut pos = offset;
-    let result = walk_layers(&mut win, &mut pos, end, limits, &mut pipe, &mut out);
+    let result = walk_layers(&mut win, &mut pos, end, limits, &mut pipe, &mut out, checkpoints);
     if let Err(e) = result {
         if out.error.is_none() {
             out.error = Some(e);
@@ -298,6 +430,7 @@ fn walk_layers(
     limits: &Limits,
     pipe: &mut Pipe<'_>,
     out: &mut Walk,
+    mut checkpoints: Option<&mut Checkpoints>,
 ) -> Result<(), RamdiskError> {
     loop {
         // NUL padding between layers (after raw cpio the parser eats it itself).
@@ -363,7 +496,10 @@ fn walk_layers(
             pipe.parser.set_mode(FeedMode::Embedded);
             pipe.parser.set_input_end(None);
             let total_before = pipe.total;
-            match compression::decode_member_in(win, *pos, format, limits, total_before, pipe) {
+            if let Some(c) = checkpoints.as_deref_mut() {
+                c.set_layer(index);
+            }
+            match compression::decode_member_in(win, *pos, format, limits, total_before, pipe, checkpoints.as_deref_mut()) {
                 Ok(member) => {
                     let mut notes = Vec::new();
                     if member.crc_ok == Some(false) {

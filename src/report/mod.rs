@@ -85,8 +85,8 @@ pub struct InputSide {
     /// File name as given by the user (display only).
     pub name: String,
     pub size: u64,
-    /// SHA-384 of the whole file.
-    pub sha384: String,
+    /// BLAKE3 of the whole file.
+    pub blake3: String,
     /// The inspect summary of this input (see `crate::image::Summary`).
     pub summary: serde_json::Value,
 }

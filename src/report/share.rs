@@ -434,7 +434,7 @@ impl<'a> Plan<'a> {
         let side = |s: &InputSide| InputSide {
             name: s.name.clone(),
             size: s.size,
-            sha384: s.sha384.clone(),
+            blake3: s.blake3.clone(),
             summary: if summaries { s.summary.clone() } else { serde_json::Value::Null },
         };
         Some(Report {
