@@ -7,6 +7,7 @@
 
 pub mod html;
 pub mod markdown;
+pub mod rows;
 
 use serde::{Deserialize, Serialize};
 
