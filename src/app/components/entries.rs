@@ -448,7 +448,7 @@ fn entry_detail(props: &EntryDetailProps) -> Html {
     };
     html! {
         <div class={classes!("entry-detail", key.group.name())} data-testid="entry-detail"
-            data-entry={key.anchor(e)} aria-live="polite">
+            data-entry={key.anchor(e)}>
             <h3>
                 <span class={classes!("tag", key.group.name())}>{ key.group.name() }</span>
                 <code class="path">{ path }</code>
