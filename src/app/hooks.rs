@@ -10,6 +10,7 @@ use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{ErrorEvent, HtmlElement, MessageEvent, Worker};
 use yew::prelude::*;
 
+use crate::app::components::entries::NavCell;
 use crate::app::state::{Action, State};
 use crate::report::{share, Report, Side as ReportSide};
 use crate::worker::{Reply, Request, READY};
@@ -208,12 +209,15 @@ pub fn use_page_drop(on_files: Callback<Vec<web_sys::File>>) {
     });
 }
 
-/// j / k move to the next / previous difference (elements with `data-diff`, in page order):
-/// the stop is scrolled into view, focused and marked `.current`. Keys typed into inputs are
-/// left alone.
+/// j / k move to the next / previous difference: first the elements with `data-diff` (the
+/// differing layers, in page order; the stop is scrolled into view, focused and marked
+/// `.current`), then the entries of the virtualised file list through `nav` (the entry is
+/// selected and scrolled into view even when its row was not rendered). Keys typed into inputs
+/// are left alone.
 #[hook]
-pub fn use_jk_navigation() {
-    use_effect_with((), |_| {
+pub fn use_jk_navigation(nav: NavCell) {
+    use_effect_with(nav, |nav| {
+        let (nav, listener_nav) = (nav.clone(), nav.clone());
         let current = Rc::new(std::cell::Cell::new(None::<u32>));
         let options = EventListenerOptions::enable_prevent_default();
         let listener = EventListener::new_with_options(&gloo::utils::window(), "keydown", options, move |event| {
@@ -235,6 +239,46 @@ pub fn use_jk_navigation() {
             }
             let Ok(stops) = gloo::utils::document().query_selector_all("[data-diff]") else { return };
             let n = i64::from(stops.length());
+            let unmark = || {
+                if let Some(el) = current.get().and_then(|at| stops.item(at)).and_then(|node| node.dyn_into::<web_sys::Element>().ok()) {
+                    let _ = el.class_list().remove_1("current");
+                }
+            };
+            let nav = &listener_nav;
+            let (count, selected, active, select) = {
+                let nav = nav.0.borrow();
+                (nav.count, nav.selected, nav.active, nav.select.clone())
+            };
+            let to_entry = |i: usize| {
+                if let Some(select) = &select {
+                    unmark();
+                    current.set(None);
+                    select.emit(i);
+                }
+            };
+            // In the list: step through its entries; k from the first goes back to the layers.
+            if active && count > 0 {
+                let next = match (selected, step > 0) {
+                    (Some(at), true) => Some((at + 1).min(count - 1)),
+                    (None, true) => Some(0),
+                    (Some(at), false) => at.checked_sub(1),
+                    (None, false) => None,
+                };
+                if let Some(next) = next {
+                    to_entry(next);
+                    event.prevent_default();
+                    return;
+                }
+                nav.0.borrow_mut().active = false;
+                current.set(None);
+                if n == 0 {
+                    return;
+                }
+            } else if step > 0 && count > 0 && (n == 0 || current.get().is_some_and(|at| i64::from(at) >= n - 1)) {
+                to_entry(0);
+                event.prevent_default();
+                return;
+            }
             if n == 0 {
                 return;
             }
@@ -243,14 +287,11 @@ pub fn use_jk_navigation() {
                 None => n - 1,
                 Some(at) => (i64::from(at) + step).clamp(0, n - 1),
             };
-            if let Some(previous) = current.get().and_then(|at| stops.item(at)) {
-                if let Some(el) = previous.dyn_ref::<web_sys::Element>() {
-                    let _ = el.class_list().remove_1("current");
-                }
-            }
+            unmark();
             // `next` is within 0..n, and n came from a u32.
             let next = next as u32;
             current.set(Some(next));
+            nav.0.borrow_mut().active = false;
             if let Some(el) = stops.item(next).and_then(|node| node.dyn_into::<HtmlElement>().ok()) {
                 let _ = el.class_list().add_1("current");
                 let options = web_sys::ScrollIntoViewOptions::new();
@@ -260,7 +301,20 @@ pub fn use_jk_navigation() {
                 event.prevent_default();
             }
         });
-        move || drop(listener)
+        // A click outside the list leaves it: the next j starts again from the layers.
+        let on_click = {
+            let nav = nav.clone();
+            EventListener::new(&gloo::utils::window(), "click", move |event| {
+                let in_list = event
+                    .target()
+                    .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
+                    .is_some_and(|el| el.closest(".vlist").ok().flatten().is_some());
+                if !in_list {
+                    nav.0.borrow_mut().active = false;
+                }
+            })
+        };
+        move || drop((listener, on_click))
     });
 }
 

@@ -244,9 +244,12 @@ fn detect_moves(out: &mut EntryChanges, ma: &BTreeMap<&[u8], &EntryView>, mb: &B
     if out.added.is_empty() || out.removed.is_empty() {
         return;
     }
+    // Report paths are the displayed (escaped) names: index both sides by them once.
+    let shown_a: HashMap<String, &EntryView> = ma.iter().map(|(k, v)| (display(k), *v)).collect();
+    let shown_b: HashMap<String, &EntryView> = mb.iter().map(|(k, v)| (display(k), *v)).collect();
     let mut removed_by_digest: HashMap<[u8; 32], Vec<usize>> = HashMap::new();
     for (i, r) in out.removed.iter().enumerate() {
-        if let Some(e) = find(ma, &r.path) {
+        if let Some(e) = shown_a.get(&r.path) {
             if e.mode & S_IFMT == 0o100000 && e.size > 0 {
                 removed_by_digest.entry(e.digest).or_default().push(i);
             }
@@ -255,7 +258,7 @@ fn detect_moves(out: &mut EntryChanges, ma: &BTreeMap<&[u8], &EntryView>, mb: &B
     let mut moved_removed = BTreeSet::new();
     let mut moved_added = BTreeSet::new();
     for (j, r) in out.added.iter().enumerate() {
-        let Some(e) = find(mb, &r.path) else { continue };
+        let Some(e) = shown_b.get(&r.path) else { continue };
         if e.mode & S_IFMT != 0o100000 || e.size == 0 {
             continue;
         }
@@ -282,10 +285,6 @@ fn detect_moves(out: &mut EntryChanges, ma: &BTreeMap<&[u8], &EntryView>, mb: &B
         j += 1;
         !moved_added.contains(&(j - 1))
     });
-}
-
-fn find<'a>(map: &BTreeMap<&[u8], &'a EntryView>, shown: &str) -> Option<&'a EntryView> {
-    map.iter().find(|(k, _)| display(k) == shown).map(|(_, v)| *v)
 }
 
 /// Inode numbering and entry order, per ramdisk index present on both sides.

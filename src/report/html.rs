@@ -7,7 +7,10 @@
 use std::fmt::Write;
 
 use super::{anchor_id, Cause, ChangedEntry, Confidence, Layer, LayerStatus, Report, VerdictKind};
-use crate::diff::content::{BinaryDiff, ComparatorKind, ContentDiff, DiffNode, LineTag, Payload, TextDiff};
+use crate::diff::content::{
+    ArchiveDiff, ArchiveFormat, BinaryDiff, ComparatorKind, ContentDiff, DiffNode, EntryChange, GzipDiff, LineTag, Payload, PycDiff,
+    SectionInfo, TextDiff,
+};
 use crate::formats::bytes::escape_bytes;
 
 const CSS: &str = include_str!("report.css");
@@ -337,8 +340,58 @@ fn more(out: &mut String, n: u64, what: &str) {
     }
 }
 
-fn kind_name(kind: ComparatorKind) -> String {
+/// The comparator's name as reports show it ("elf", "gzip", "tar"…).
+pub fn kind_name(kind: ComparatorKind) -> String {
     serde_json::to_value(kind).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default()
+}
+
+/// The archive format's name ("tar", "zip", "cpio").
+pub fn archive_format_name(format: ArchiveFormat) -> String {
+    serde_json::to_value(format).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default()
+}
+
+/// One side of a changed ELF section: "36 bytes, sha256 1a2b…" or "(absent)".
+pub fn section_summary(section: &Option<SectionInfo>) -> String {
+    section
+        .as_ref()
+        .map(|s| format!("{} bytes, sha256 {}", s.size, s.sha256.get(..16).unwrap_or(&s.sha256)))
+        .unwrap_or_else(|| "(absent)".into())
+}
+
+/// What differs in a changed archive member: "mtime: 1 → 2; content".
+pub fn member_changes(change: &EntryChange) -> String {
+    let mut what: Vec<String> = change.fields.iter().map(|f| format!("{}: {} → {}", f.field, f.a, f.b)).collect();
+    if change.content_differs {
+        what.push("content".into());
+    }
+    what.join("; ")
+}
+
+/// The one-line summary of an archive diff.
+pub fn archive_summary(a: &ArchiveDiff) -> String {
+    format!(
+        "{} archive: a {} entries, b {} entries, {} unchanged{}",
+        archive_format_name(a.format),
+        a.entries_a,
+        a.entries_b,
+        a.unchanged,
+        if a.order_differs { "; shared entries come in a different order" } else { "" }
+    )
+}
+
+/// The one-line summary of a gzip diff's content.
+pub fn gzip_summary(g: &GzipDiff) -> String {
+    format!(
+        "decompressed: a {} bytes, b {} bytes; content {}",
+        g.decompressed_size_a,
+        g.decompressed_size_b,
+        if g.content_differs { "differs" } else { "identical" }
+    )
+}
+
+/// The one-line summary of a pyc diff's code object.
+pub fn pyc_summary(p: &PycDiff) -> String {
+    format!("code object {}", if p.code_differs { "differs" } else { "identical" })
 }
 
 fn node(out: &mut String, n: &DiffNode, depth: usize) {
@@ -381,9 +434,8 @@ fn node(out: &mut String, n: &DiffNode, depth: usize) {
             }
             if !e.sections.is_empty() {
                 out.push_str("<table class=\"fields\"><thead><tr><th>section</th><th>A</th><th>B</th></tr></thead><tbody>");
-                let show = |s: &Option<crate::diff::content::SectionInfo>| s.as_ref().map(|s| format!("{} bytes, sha256 {}", s.size, s.sha256.get(..16).unwrap_or(&s.sha256))).unwrap_or_else(|| "(absent)".into());
                 for s in e.sections.iter().take(MAX_HTML_LIST) {
-                    row3(out, &s.name, &show(&s.a), &show(&s.b));
+                    row3(out, &s.name, &section_summary(&s.a), &section_summary(&s.b));
                 }
                 out.push_str("</tbody></table>");
             }
@@ -395,36 +447,17 @@ fn node(out: &mut String, n: &DiffNode, depth: usize) {
         }
         Payload::Gzip(g) => {
             changes3(out, g.header_changes.iter().map(|c| (c.field.as_str(), c.a.as_str(), c.b.as_str())));
-            let _ = write!(
-                out,
-                "<p class=\"note\">decompressed: a {} bytes, b {} bytes; content {}</p>",
-                g.decompressed_size_a,
-                g.decompressed_size_b,
-                if g.content_differs { "differs" } else { "identical" }
-            );
+            let _ = write!(out, "<p class=\"note\">{}</p>", esc(&gzip_summary(g)));
         }
         Payload::Archive(a) => {
-            let format = serde_json::to_value(a.format).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default();
-            let _ = write!(
-                out,
-                "<p class=\"note\">{} archive: a {} entries, b {} entries, {} unchanged{}</p>",
-                esc(&format),
-                a.entries_a,
-                a.entries_b,
-                a.unchanged,
-                if a.order_differs { "; shared entries come in a different order" } else { "" }
-            );
+            let _ = write!(out, "<p class=\"note\">{}</p>", esc(&archive_summary(a)));
             let names = |list: &[crate::diff::content::ArchiveEntry]| list.iter().map(|e| escape_bytes(&e.name)).collect::<Vec<_>>();
             name_list(out, "added", &names(&a.added));
             name_list(out, "removed", &names(&a.removed));
             if !a.changed.is_empty() {
                 out.push_str("<table class=\"fields\"><thead><tr><th>member</th><th>what differs</th></tr></thead><tbody>");
                 for c in a.changed.iter().take(MAX_HTML_LIST) {
-                    let mut what: Vec<String> = c.fields.iter().map(|f| format!("{}: {} → {}", f.field, f.a, f.b)).collect();
-                    if c.content_differs {
-                        what.push("content".into());
-                    }
-                    let _ = write!(out, "<tr><th><code>{}</code></th><td>{}</td></tr>", esc(&escape_bytes(&c.name)), esc(&what.join("; ")));
+                    let _ = write!(out, "<tr><th><code>{}</code></th><td>{}</td></tr>", esc(&escape_bytes(&c.name)), esc(&member_changes(c)));
                 }
                 out.push_str("</tbody></table>");
                 more(out, a.changed.len().saturating_sub(MAX_HTML_LIST) as u64, "changed members");
@@ -433,7 +466,7 @@ fn node(out: &mut String, n: &DiffNode, depth: usize) {
         }
         Payload::Pyc(p) => {
             changes3(out, p.header_changes.iter().map(|c| (c.field.as_str(), c.a.as_str(), c.b.as_str())));
-            let _ = write!(out, "<p class=\"note\">code object {}</p>", if p.code_differs { "differs" } else { "identical" });
+            let _ = write!(out, "<p class=\"note\">{}</p>", esc(&pyc_summary(p)));
         }
     }
     if depth < MAX_HTML_DEPTH {

@@ -8,6 +8,7 @@
 pub mod html;
 pub mod markdown;
 pub mod share;
+pub mod rows;
 
 use serde::{Deserialize, Serialize};
 

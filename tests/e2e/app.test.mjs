@@ -69,23 +69,31 @@ test('basic-a vs basic-b: verdict, PCRs from describe-eif, the five planted diff
   for (const planted of PLANTED) assert.ok(files.includes(planted), `${planted} not listed`);
   assert.match(await page.textContent('[data-testid=counts]'), /3 changed · 1 added · 1 removed · 0 moved/);
 
-  // The text diff of app.conf, with the changed line highlighted, and start.sh's mode change.
-  const conf = page.locator('[id="entry-rootfs_2fetc_2fapp.conf"]');
+  // Selecting an entry shows its detail: the text diff of app.conf with the changed line
+  // highlighted, and start.sh's mode change.
+  const detail = page.locator('[data-testid=entry-detail]');
+  await page.click('[id="entry-rootfs_2fetc_2fapp.conf"]');
+  const conf = page.locator('[data-testid=entry-detail][data-entry="entry-rootfs_2fetc_2fapp.conf"]');
   const diff = await conf.locator('[data-testid=text-diff]').textContent();
   assert.match(diff, /−mode=prod/);
   assert.match(diff, /\+mode=test/);
   assert.equal(await conf.locator('tr.del mark').textContent(), 'mode=prod');
-  const mode = await page.locator('[id="entry-rootfs_2fusr_2flocal_2fbin_2fstart.sh"] tr[data-field=mode]').textContent();
+  await page.click('[id="entry-rootfs_2fusr_2flocal_2fbin_2fstart.sh"]');
+  assert.equal(await detail.getAttribute('data-entry'), 'entry-rootfs_2fusr_2flocal_2fbin_2fstart.sh');
+  const mode = await detail.locator('tr[data-field=mode]').textContent();
   assert.equal(mode, 'mode01007550100700');
+  await page.click('[id="entry-rootfs_2fetc_2fapp.conf"]');
 
   await page.screenshot({ path: path.join(SHOTS, 'app-summary.png') });
   await page.screenshot({ path: path.join(SHOTS, 'app-full.png'), fullPage: true });
   await conf.screenshot({ path: path.join(SHOTS, 'app-file-diff.png') });
+  await page.locator('[data-testid=files]').screenshot({ path: path.join(SHOTS, 'app-files.png') });
 
   // An evidence link jumps to the entry's anchor.
   await page.click('#causes a[href="#entry-rootfs_2fusr_2fbin_2fhello"]');
   assert.equal(await page.evaluate(() => location.hash), '#entry-rootfs_2fusr_2fbin_2fhello');
   assert.ok(await page.locator('[id="entry-rootfs_2fusr_2fbin_2fhello"]').isVisible());
+  assert.equal(await detail.getAttribute('data-entry'), 'entry-rootfs_2fusr_2fbin_2fhello');
 
   // j / k step through the differences in page order.
   await page.locator('body').click({ position: { x: 5, y: 5 } });
@@ -95,6 +103,20 @@ test('basic-a vs basic-b: verdict, PCRs from describe-eif, the five planted diff
   await page.keyboard.press('j');
   await page.keyboard.press('k');
   assert.equal(await page.$eval('[data-diff].current', (el) => el.id), first);
+  // Past the last differing layer, j walks into the file list; k from its first entry goes back.
+  const layerStops = await page.locator('[data-diff]').count();
+  for (let i = 1; i < layerStops; i++) await page.keyboard.press('j');
+  assert.equal(await page.$eval('[data-diff].current', (el) => el.id), await page.locator('[data-diff]').last().getAttribute('id'));
+  await page.keyboard.press('j');
+  const firstRow = await page.locator('[data-testid=entry-row]').first().getAttribute('id');
+  assert.equal(await detail.getAttribute('data-entry'), firstRow);
+  assert.equal(await page.locator('[data-diff].current').count(), 0);
+  await page.keyboard.press('j');
+  const secondRow = await page.locator('[data-testid=entry-row]').nth(1).getAttribute('id');
+  assert.equal(await page.$eval('.entry-row.selected', (el) => el.id), secondRow);
+  await page.keyboard.press('k');
+  await page.keyboard.press('k');
+  assert.equal(await page.$eval('[data-diff].current', (el) => el.id), await page.locator('[data-diff]').last().getAttribute('id'));
 
   // "Hide noise" hides the mtime-only entry and the inode note, never content or mode changes.
   await page.check('[data-testid=hide-noise]');
@@ -110,7 +132,7 @@ test('basic-a vs basic-b: verdict, PCRs from describe-eif, the five planted diff
   assert.ok(added.includes('rootfs/etc/added.txt') && !added.includes('rootfs/etc/removed.txt'));
   await page.click('[data-testid=filter-all]');
   await page.fill('[data-testid=search]', 'start.sh');
-  assert.equal(await page.locator('[data-testid=files] [data-diff]').count(), 1);
+  assert.equal(await page.locator('[data-testid=files] [data-testid=entry-row]').count(), 1);
   await page.fill('[data-testid=search]', '');
 
   // Exports: the HTML report and the JSON report download.

@@ -174,3 +174,26 @@ export async function resultOf(page, action, timeout = 60000) {
   await action();
   return waitForResult(page, before, timeout);
 }
+
+/**
+ * A newc cpio archive (what `cpio -o -H newc` writes) of `entries`:
+ * [{ name, data?: Buffer|string, mode?: number (default 0o100644), mtime?: number }].
+ * Used to build large or content-specific ramdisks inside a test.
+ */
+export function newcCpio(entries) {
+  const parts = [];
+  const pad = (n) => Buffer.alloc((4 - (n % 4)) % 4);
+  const hex = (n) => (n >>> 0).toString(16).padStart(8, '0');
+  const push = (name, data, mode, mtime, ino) => {
+    const nameBytes = Buffer.from(`${name}\0`);
+    const header = `070701${hex(ino)}${hex(mode)}${hex(0)}${hex(0)}${hex(1)}${hex(mtime)}${hex(data.length)}`
+      + `${hex(0)}${hex(0)}${hex(0)}${hex(0)}${hex(nameBytes.length)}${hex(0)}`;
+    parts.push(Buffer.from(header, 'ascii'), nameBytes, pad(110 + nameBytes.length), data, pad(data.length));
+  };
+  entries.forEach((entry, i) => {
+    const data = Buffer.isBuffer(entry.data) ? entry.data : Buffer.from(entry.data ?? '');
+    push(entry.name, data, entry.mode ?? 0o100644, entry.mtime ?? 1700000000, i + 1);
+  });
+  push('TRAILER!!!', Buffer.alloc(0), 0, 0, 0);
+  return Buffer.concat(parts);
+}

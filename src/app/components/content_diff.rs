@@ -2,12 +2,19 @@
 //! every byte of file content is escaped by construction; no presenter markup is injected).
 //!
 //! Text and JSON show their hunks with changed ranges highlighted; binary shows the differing
-//! hexdump rows; other comparators (ELF, gzip, archives, pyc) show their fields as JSON text.
-//! Nested nodes (decompressed content, archive members) are rendered recursively.
+//! hexdump rows; ELF shows header changes, build-ids, a sections table and symbols added /
+//! removed; gzip and pyc their decoded header changes; archives (tar, zip, cpio) a member
+//! listing (added / removed / changed). Nested nodes (decompressed content, archive members)
+//! are rendered recursively, depth- and list-capped like the HTML export, whose summary lines
+//! and labels (`report::html`) this reuses.
 
 use yew::prelude::*;
 
-use crate::diff::content::{BinaryDiff, ContentDiff, DiffLine, DiffNode, LineTag, Payload, TextDiff};
+use crate::diff::content::{ArchiveDiff, ArchiveEntry, BinaryDiff, ContentDiff, DiffLine, DiffNode, ElfDiff, FieldChange, LineTag, Payload, TextDiff};
+use crate::formats::bytes::escape_bytes;
+use crate::report::html::{
+    archive_summary, gzip_summary, kind_name, member_changes, pyc_summary, section_summary, MAX_HTML_DEPTH, MAX_HTML_LIST,
+};
 
 #[derive(Properties, PartialEq)]
 pub struct ContentDiffProps {
@@ -26,8 +33,10 @@ pub fn content_diff_view(props: &ContentDiffProps) -> Html {
     }
 }
 
-/// Deepest nesting shown (the engine bounds it too; this keeps the DOM sane).
-const MAX_DEPTH: usize = 8;
+/// Deepest nesting shown (the engine bounds it too): the HTML export's limit.
+const MAX_DEPTH: usize = MAX_HTML_DEPTH;
+/// Items shown per list (sections, symbols, members): the HTML export's limit.
+const MAX_LIST: usize = MAX_HTML_LIST;
 
 fn node(node: &DiffNode, depth: usize) -> Html {
     let payload = match &node.payload {
@@ -56,21 +65,36 @@ fn node(node: &DiffNode, depth: usize) -> Html {
             </>
         },
         Payload::Binary(binary) => binary_diff(binary),
-        other => html! {
-            <pre class="payload">{ serde_json::to_string_pretty(other).unwrap_or_default() }</pre>
+        Payload::Elf(elf) => elf_view(elf),
+        Payload::Gzip(gzip) => html! {
+            <div class="typed gzip-view" data-testid="gzip-view">
+                { changes_table("gzip header", &gzip.header_changes) }
+                <p class="note">{ gzip_summary(gzip) }</p>
+            </div>
+        },
+        Payload::Archive(archive) => archive_view(archive),
+        Payload::Pyc(pyc) => html! {
+            <div class="typed pyc-view" data-testid="pyc-view">
+                <p class="diff-stats">{ format!("python {} → {} (magic {} → {})", pyc.header_a.python, pyc.header_b.python, pyc.header_a.magic, pyc.header_b.magic) }</p>
+                { changes_table("pyc header", &pyc.header_changes) }
+                <p class="note">{ pyc_summary(pyc) }</p>
+            </div>
         },
     };
     html! {
         <div class="diff-node">
             <div class="diff-node-head">
-                <span class="kind-tag">{ format!("{:?}", node.kind).to_lowercase() }</span>
+                <span class="kind-tag">{ kind_name(node.kind) }</span>
                 <code>{ node.title.clone() }</code>
                 <small>{ format!(" {} → {} bytes", node.size_a, node.size_b) }</small>
             </div>
             { for node.comments.iter().map(|c| html! { <p class="note">{ c.clone() }</p> }) }
             { payload }
             if depth < MAX_DEPTH {
-                { for node.children.iter().map(|child| node_child(child, depth + 1)) }
+                { for node.children.iter().take(MAX_LIST).map(|child| node_child(child, depth + 1)) }
+                if node.children.len() > MAX_LIST {
+                    <p class="note">{ format!("{} more nested comparisons not shown", node.children.len() - MAX_LIST) }</p>
+                }
             } else if !node.children.is_empty() {
                 <p class="note">{ format!("{} nested comparisons not shown", node.children.len()) }</p>
             }
@@ -177,5 +201,127 @@ fn binary_diff(binary: &BinaryDiff) -> Html {
                 <p class="note">{ format!("{} more regions ({} rows) not shown", binary.omitted_regions, binary.omitted_rows) }</p>
             }
         </>
+    }
+}
+
+/// Differing header fields, A and B side by side (values already decoded by the comparator).
+fn changes_table(what: &str, changes: &[FieldChange]) -> Html {
+    if changes.is_empty() {
+        return html! { <p class="note">{ format!("{what}: no field differs") }</p> };
+    }
+    html! {
+        <table class="fields header-fields">
+            <thead><tr><th>{ what.to_owned() }</th><th>{ "A" }</th><th>{ "B" }</th></tr></thead>
+            <tbody>
+                { for changes.iter().map(|c| html! {
+                    <tr data-field={c.field.clone()}>
+                        <th>{ c.field.clone() }</th>
+                        <td class="del"><code>{ c.a.clone() }</code></td>
+                        <td class="ins"><code>{ c.b.clone() }</code></td>
+                    </tr>
+                }) }
+            </tbody>
+        </table>
+    }
+}
+
+/// A capped list of names with its title and count.
+fn name_list(title: &str, names: &[String], testid: &'static str) -> Html {
+    if names.is_empty() {
+        return Html::default();
+    }
+    html! {
+        <div class="name-list" data-testid={testid}>
+            <p class="diff-stats">{ format!("{title} ({})", names.len()) }</p>
+            <ul class="names">{ for names.iter().take(MAX_LIST).map(|n| html! { <li><code>{ n.clone() }</code></li> }) }</ul>
+            if names.len() > MAX_LIST {
+                <p class="note">{ format!("{} more {title} not shown", names.len() - MAX_LIST) }</p>
+            }
+        </div>
+    }
+}
+
+fn elf_view(elf: &ElfDiff) -> Html {
+    let h = &elf.header_a;
+    let build_id = |id: &Option<String>| id.clone().unwrap_or_else(|| "(none)".into());
+    html! {
+        <div class="typed elf-view" data-testid="elf-view">
+            <p class="diff-stats">{ format!("{} {} {} {}, entry {:#x}", h.class, h.endian, h.machine, h.file_type, h.entry) }</p>
+            if !elf.header_changes.is_empty() {
+                { changes_table("elf header", &elf.header_changes) }
+            }
+            <table class={classes!("fields", "build-id", (elf.build_id_a != elf.build_id_b).then_some("ne"))} data-testid="build-id">
+                <thead><tr><th></th><th>{ "A" }</th><th>{ "B" }</th></tr></thead>
+                <tbody>
+                    <tr>
+                        <th>{ "build-id" }</th>
+                        <td class="del"><code>{ build_id(&elf.build_id_a) }</code></td>
+                        <td class="ins"><code>{ build_id(&elf.build_id_b) }</code></td>
+                    </tr>
+                </tbody>
+            </table>
+            if !elf.sections.is_empty() {
+                <table class="fields sections" data-testid="elf-sections">
+                    <thead><tr><th>{ "section" }</th><th>{ "A" }</th><th>{ "B" }</th></tr></thead>
+                    <tbody>
+                        { for elf.sections.iter().take(MAX_LIST).map(|s| html! {
+                            <tr data-section={s.name.clone()}>
+                                <th><code>{ s.name.clone() }</code></th>
+                                <td class="del"><code>{ section_summary(&s.a) }</code></td>
+                                <td class="ins"><code>{ section_summary(&s.b) }</code></td>
+                            </tr>
+                        }) }
+                    </tbody>
+                </table>
+            }
+            <p class="note">
+                { format!("{} sections changed, {} unchanged", elf.sections.len() as u64 + elf.omitted_sections, elf.unchanged_sections) }
+                if elf.sections.len() > MAX_LIST || elf.omitted_sections > 0 {
+                    { format!("; {} not listed", (elf.sections.len().saturating_sub(MAX_LIST)) as u64 + elf.omitted_sections) }
+                }
+            </p>
+            { name_list("symbols added", &elf.symbols_added, "symbols-added") }
+            { name_list("symbols removed", &elf.symbols_removed, "symbols-removed") }
+            if elf.omitted_symbols > 0 {
+                <p class="note">{ format!("{} more added or removed symbols not listed", elf.omitted_symbols) }</p>
+            }
+        </div>
+    }
+}
+
+fn archive_view(archive: &ArchiveDiff) -> Html {
+    let entry_row = |status: &'static str, e: &ArchiveEntry| html! {
+        <tr class={status} data-status={status}>
+            <td><span class={classes!("tag", status)}>{ status }</span></td>
+            <td><code>{ escape_bytes(&e.name) }</code></td>
+            <td>{ format!("{} · {} bytes", e.kind, e.size) }</td>
+        </tr>
+    };
+    let listed = archive.added.len() + archive.removed.len() + archive.changed.len();
+    let shown = archive.added.len().min(MAX_LIST) + archive.removed.len().min(MAX_LIST) + archive.changed.len().min(MAX_LIST);
+    let not_listed = (listed - shown) as u64 + archive.omitted_entries;
+    html! {
+        <div class="typed archive-view" data-testid="archive-view">
+            <p class="diff-stats">{ archive_summary(archive) }</p>
+            if listed > 0 {
+                <table class="fields members" data-testid="member-list">
+                    <thead><tr><th>{ "" }</th><th>{ "member" }</th><th>{ "what differs" }</th></tr></thead>
+                    <tbody>
+                        { for archive.added.iter().take(MAX_LIST).map(|e| entry_row("added", e)) }
+                        { for archive.removed.iter().take(MAX_LIST).map(|e| entry_row("removed", e)) }
+                        { for archive.changed.iter().take(MAX_LIST).map(|c| html! {
+                            <tr class="changed" data-status="changed">
+                                <td><span class="tag changed">{ "changed" }</span></td>
+                                <td><code>{ escape_bytes(&c.name) }</code></td>
+                                <td>{ member_changes(c) }</td>
+                            </tr>
+                        }) }
+                    </tbody>
+                </table>
+            }
+            if not_listed > 0 {
+                <p class="note">{ format!("{not_listed} more added, removed or changed members not listed") }</p>
+            }
+        </div>
     }
 }

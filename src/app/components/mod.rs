@@ -4,6 +4,7 @@
 
 pub mod content_diff;
 pub mod drop_zone;
+pub mod entries;
 pub mod export;
 pub mod file_list;
 pub mod report_view;
