@@ -78,7 +78,8 @@ test('a share link opened in a fresh page shows the same verdict, causes and PCR
   assert.equal(await page.locator('[data-testid=trimmed]').count(), 0, 'nothing was trimmed');
   assert.match(await page.textContent('[data-testid=status]'), /^Shared report opened from the link/);
   // The content diff travelled with it.
-  const conf = page.locator('[id="entry-rootfs_2fetc_2fapp.conf"]');
+  await page.click('[id="entry-rootfs_2fetc_2fapp.conf"]');
+  const conf = page.locator('[data-testid=entry-detail][data-entry="entry-rootfs_2fetc_2fapp.conf"]');
   assert.match(await conf.locator('[data-testid=text-diff]').textContent(), /\+mode=test/);
   await page.screenshot({ path: path.join(SHOTS, 'share-opened.png') });
 
