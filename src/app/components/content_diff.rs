@@ -209,20 +209,7 @@ fn changes_table(what: &str, changes: &[FieldChange]) -> Html {
     if changes.is_empty() {
         return html! { <p class="note">{ format!("{what}: no field differs") }</p> };
     }
-    html! {
-        <table class="fields header-fields">
-            <thead><tr><th>{ what.to_owned() }</th><th>{ "A" }</th><th>{ "B" }</th></tr></thead>
-            <tbody>
-                { for changes.iter().map(|c| html! {
-                    <tr data-field={c.field.clone()}>
-                        <th>{ c.field.clone() }</th>
-                        <td class="del"><code>{ c.a.clone() }</code></td>
-                        <td class="ins"><code>{ c.b.clone() }</code></td>
-                    </tr>
-                }) }
-            </tbody>
-        </table>
-    }
+    super::report_view::fields_table(what, classes!("fields", "header-fields"), changes.iter().map(|c| (c.field.as_str(), c.a.as_str(), c.b.as_str())))
 }
 
 /// A capped list of names with its title and count.

@@ -206,15 +206,21 @@ pub(crate) fn field_table(changes: &[FieldChange]) -> Html {
     if changes.is_empty() {
         return Html::default();
     }
+    fields_table("field", classes!("fields"), changes.iter().map(|c| (c.field.as_str(), c.a.as_str(), c.b.as_str())))
+}
+
+/// Fields A and B side by side under a `heading` column (one table for layers, entries and
+/// the decoded headers inside content diffs).
+pub(crate) fn fields_table<'a>(heading: &str, class: Classes, rows: impl Iterator<Item = (&'a str, &'a str, &'a str)>) -> Html {
     html! {
-        <table class="fields">
-            <thead><tr><th>{ "field" }</th><th>{ "A" }</th><th>{ "B" }</th></tr></thead>
+        <table class={class}>
+            <thead><tr><th>{ heading.to_owned() }</th><th>{ "A" }</th><th>{ "B" }</th></tr></thead>
             <tbody>
-                { for changes.iter().map(|c| html! {
-                    <tr data-field={c.field.clone()}>
-                        <th>{ c.field.clone() }</th>
-                        <td class="del"><code>{ c.a.clone() }</code></td>
-                        <td class="ins"><code>{ c.b.clone() }</code></td>
+                { for rows.map(|(field, a, b)| html! {
+                    <tr data-field={field.to_owned()}>
+                        <th>{ field.to_owned() }</th>
+                        <td class="del"><code>{ a.to_owned() }</code></td>
+                        <td class="ins"><code>{ b.to_owned() }</code></td>
                     </tr>
                 }) }
             </tbody>
