@@ -33,7 +33,7 @@ use serde::{Deserialize, Serialize};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
-use web_sys::{Blob, DedicatedWorkerGlobalScope, ErrorEvent, File, FileReaderSync, MessageEvent, Worker};
+use web_sys::{Blob, DedicatedWorkerGlobalScope, ErrorEvent, File, FileReaderSync, MessageEvent, MessagePort, Worker};
 
 use crate::analyze::{apply_contents, content_skips, fill_contents, read_side, summarize_images, AnalyzeError, Input, Progress};
 use crate::contents::{read_contents, wanted_paths, SideContents};
@@ -61,7 +61,15 @@ pub struct BlobSource {
     len: u64,
     reader: FileReaderSync,
     cache: RefCell<VecDeque<(u64, Vec<u8>)>>,
+    /// Furthest byte read so far, and where it was last reported.
+    furthest: Cell<(u64, u64)>,
+    /// Told the furthest byte read every [`PROGRESS_STEP`] bytes (reading is mostly in order,
+    /// so this is "bytes done of total" for progress bars).
+    on_progress: RefCell<Option<Box<dyn Fn(u64, u64)>>>,
 }
+
+/// Bytes between two progress reports of one source.
+const PROGRESS_STEP: u64 = 8 << 20;
 
 impl BlobSource {
     /// Wraps `blob`; fails outside a worker (no `FileReaderSync` there).
@@ -69,7 +77,12 @@ impl BlobSource {
         let reader = FileReaderSync::new().map_err(|err| format!("FileReaderSync is not available: {}", js_text(&err)))?;
         // `Blob.size` is an integer below 2^53; the cast saturates.
         let len = blob.size() as u64;
-        Ok(BlobSource { blob, len, reader, cache: RefCell::new(VecDeque::new()) })
+        Ok(BlobSource { blob, len, reader, cache: RefCell::new(VecDeque::new()), furthest: Cell::new((0, 0)), on_progress: RefCell::new(None) })
+    }
+
+    /// Reports progress through `report(done, total)` from now on.
+    pub fn report_progress(&self, report: impl Fn(u64, u64) + 'static) {
+        *self.on_progress.borrow_mut() = Some(Box::new(report));
     }
 
     /// Reads `start..start + out.len()` straight from the blob.
@@ -90,6 +103,15 @@ impl BlobSource {
             return Err(fail(format!("the browser returned {} bytes", array.length())));
         }
         array.copy_to(out);
+        let (furthest, reported) = self.furthest.get();
+        let furthest = furthest.max(start + len);
+        let due = furthest >= reported.saturating_add(PROGRESS_STEP) || furthest == self.len;
+        self.furthest.set((furthest, if due { furthest } else { reported }));
+        if due && furthest != reported {
+            if let Some(report) = &*self.on_progress.borrow() {
+                report(furthest, self.len);
+            }
+        }
         Ok(())
     }
 
@@ -160,6 +182,8 @@ pub struct Request {
     pub b: File,
     pub pcr_a: Option<File>,
     pub pcr_b: Option<File>,
+    /// Where progress in bytes may also be posted (the page adds it when posting, transferred).
+    pub progress_port: Option<MessagePort>,
 }
 
 impl Request {
@@ -186,7 +210,8 @@ impl Request {
         let job = get("job")?.as_f64()?;
         // A job id the page made (a u32); anything else is not a request.
         let job = (job >= 0.0 && job <= f64::from(u32::MAX) && job.fract() == 0.0).then_some(job as u32)?;
-        Some(Request { job, a: file("a")?, b: file("b")?, pcr_a: file("pcr_a"), pcr_b: file("pcr_b") })
+        let progress_port = get("progress_port").and_then(|v| v.dyn_into::<MessagePort>().ok());
+        Some(Request { job, a: file("a")?, b: file("b")?, pcr_a: file("pcr_a"), pcr_b: file("pcr_b"), progress_port })
     }
 }
 
@@ -194,8 +219,17 @@ impl Request {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Reply {
-    /// The engine entered `phase` ("reading", "comparing", "contents", "diagnosing").
-    Progress { job: u32, phase: String, side: Option<Side> },
+    /// The engine entered `phase` ("reading", "comparing", "contents", "diagnosing"); while
+    /// reading, `done` of `total` bytes of `side`'s file.
+    Progress {
+        job: u32,
+        phase: String,
+        side: Option<Side>,
+        #[serde(default)]
+        done: Option<u64>,
+        #[serde(default)]
+        total: Option<u64>,
+    },
     /// The report without content diffs (JSON text), sent before the content pass.
     Summary { job: u32, json: String },
     /// The finished report as JSON text.
@@ -251,6 +285,25 @@ struct Opened {
     pcr_b: Option<(String, Vec<u8>)>,
 }
 
+/// Posts "`done` of `total` bytes of `side` read" for `job` from wherever this worker posts
+/// (a helper's go to its coordinator, which passes progress on to the page).
+fn byte_progress(job: u32, side: Side, port: Option<MessagePort>) -> impl Fn(u64, u64) + 'static {
+    move |done, total| {
+        let reply = Reply::Progress { job, phase: "reading".into(), side: Some(side), done: Some(done), total: Some(total) };
+        let Ok(value) = serde_wasm_bindgen::to_value(&reply) else { return };
+        match &port {
+            // Straight to the page: the coordinator may be busy and not pass messages on.
+            Some(port) => {
+                let _ = port.post_message(&value);
+            }
+            None => {
+                let scope: DedicatedWorkerGlobalScope = js_sys::global().unchecked_into();
+                let _ = scope.post_message(&value);
+            }
+        }
+    }
+}
+
 impl Opened {
     fn new(request: &Request) -> Result<Opened, Reply> {
         let job = request.job;
@@ -259,7 +312,10 @@ impl Opened {
                 .map_err(|message| Reply::Failed { job, side: Some(side), file: file.name(), offset: None, message })
         };
         let pcr = |file: &Option<File>, side: Side| file.as_ref().map(|f| read_pcr_file(f, side, job)).transpose();
-        Ok(Opened { a: source(&request.a, Side::A)?, b: source(&request.b, Side::B)?, pcr_a: pcr(&request.pcr_a, Side::A)?, pcr_b: pcr(&request.pcr_b, Side::B)? })
+        let opened = Opened { a: source(&request.a, Side::A)?, b: source(&request.b, Side::B)?, pcr_a: pcr(&request.pcr_a, Side::A)?, pcr_b: pcr(&request.pcr_b, Side::B)? };
+        opened.a.report_progress(byte_progress(job, Side::A, None));
+        opened.b.report_progress(byte_progress(job, Side::B, None));
+        Ok(opened)
     }
 
     fn inputs(&self, request: &Request) -> (Input<'_>, Input<'_>) {
@@ -287,7 +343,7 @@ fn report_json(job: u32, report: &crate::report::Report) -> Result<String, Reply
 /// Compares two decoded images: posts the summary (verdict, PCRs, entries without content
 /// diffs) first, then returns the full report.
 fn finish(job: u32, a: &Input<'_>, ia: &Image, b: &Input<'_>, ib: &Image, post: &dyn Fn(&Reply)) -> Reply {
-    let mut progress = |p: Progress| post(&Reply::Progress { job, phase: p.phase.to_owned(), side: p.side });
+    let mut progress = |p: Progress| post(&Reply::Progress { job, phase: p.phase.to_owned(), side: p.side, done: None, total: None });
     progress(Progress { phase: "comparing", side: None });
     let mut report = summarize_images(a, ia, b, ib, &mut progress);
     match report_json(job, &report) {
@@ -312,7 +368,7 @@ pub fn run(request: &Request, post: &dyn Fn(&Reply)) -> Reply {
     let (input_a, input_b) = opened.inputs(request);
     let limits = Limits::default();
     let read = |input: &Input<'_>, side: Side| {
-        post(&Reply::Progress { job, phase: "reading".into(), side: Some(side) });
+        post(&Reply::Progress { job, phase: "reading".into(), side: Some(side), done: None, total: None });
         read_side(input, side, &limits).map_err(|err| failed(job, err))
     };
     let (image_a, image_b) = match read(&input_a, Side::A).and_then(|a| Ok((a, read(&input_b, Side::B)?))) {
@@ -330,17 +386,17 @@ async fn run_with_helper(request: &Request, helper: &Helper, post: &dyn Fn(&Repl
         Err(reply) => return reply,
     };
     let (input_a, input_b) = opened.inputs(request);
-    let pending = match helper.start_read(job, Side::B, &request.b).await {
+    let pending = match helper.start_read(job, Side::B, &request.b, request.progress_port.clone()).await {
         Ok(pending) => pending,
         // No helper after all: read B here too.
         Err(_) => return run(request, post),
     };
-    post(&Reply::Progress { job, phase: "reading".into(), side: Some(Side::A) });
+    post(&Reply::Progress { job, phase: "reading".into(), side: Some(Side::A), done: None, total: None });
     let image_a = match read_side(&input_a, Side::A, &Limits::default()) {
         Ok(image) => image,
         Err(err) => return failed(job, err),
     };
-    post(&Reply::Progress { job, phase: "waiting".into(), side: Some(Side::B) });
+    post(&Reply::Progress { job, phase: "waiting".into(), side: Some(Side::B), done: None, total: None });
     let image_b = match pending.await {
         Ok(Reply::Image { json, wasm_memory, .. }) => {
             let scope: DedicatedWorkerGlobalScope = js_sys::global().unchecked_into();
@@ -358,7 +414,7 @@ async fn run_with_helper(request: &Request, helper: &Helper, post: &dyn Fn(&Repl
     };
     // Summary first; then each worker reads its own side's changed contents (the helper kept
     // its image, with the small files' bytes and its inflate state, for this).
-    let mut progress = |p: Progress| post(&Reply::Progress { job, phase: p.phase.to_owned(), side: p.side });
+    let mut progress = |p: Progress| post(&Reply::Progress { job, phase: p.phase.to_owned(), side: p.side, done: None, total: None });
     progress(Progress { phase: "comparing", side: None });
     let mut report = summarize_images(&input_a, &image_a, &input_b, &image_b, &mut progress);
     match report_json(job, &report) {
@@ -454,6 +510,8 @@ pub struct ReadRequest {
     pub job: u32,
     pub side: Side,
     pub file: File,
+    /// The page's progress port, passed on (transferred) from the [`Request`].
+    pub port: Option<MessagePort>,
 }
 
 impl ReadRequest {
@@ -463,7 +521,8 @@ impl ReadRequest {
             Side::A => "a",
             Side::B => "b",
         };
-        for (key, value) in [("read", JsValue::TRUE), ("job", JsValue::from(self.job)), ("side", JsValue::from_str(side)), ("file", self.file.clone().into())] {
+        let port = self.port.as_ref().map_or(JsValue::NULL, |p| p.clone().into());
+        for (key, value) in [("read", JsValue::TRUE), ("job", JsValue::from(self.job)), ("side", JsValue::from_str(side)), ("file", self.file.clone().into()), ("port", port)] {
             let _ = js_sys::Reflect::set(&object, &JsValue::from_str(key), &value);
         }
         object.into()
@@ -482,7 +541,8 @@ impl ReadRequest {
             "b" => Side::B,
             _ => return None,
         };
-        Some(ReadRequest { job, side, file: get("file")?.dyn_into::<File>().ok()? })
+        let port = get("port").and_then(|v| v.dyn_into::<MessagePort>().ok());
+        Some(ReadRequest { job, side, file: get("file")?.dyn_into::<File>().ok()?, port })
     }
 }
 
@@ -503,7 +563,8 @@ fn read_for_coordinator(request: &ReadRequest, post: &dyn Fn(&Reply), kept: &Ref
         Ok(source) => source,
         Err(message) => return Reply::Failed { job, side: Some(request.side), file: name, offset: None, message },
     };
-    post(&Reply::Progress { job, phase: "reading".into(), side: Some(request.side) });
+    source.report_progress(byte_progress(job, request.side, request.port.clone()));
+    post(&Reply::Progress { job, phase: "reading".into(), side: Some(request.side), done: None, total: None });
     let input = Input { name: name.clone(), source: &source, pcr_file: None };
     let image = match read_side(&input, request.side, &Limits::default()) {
         Ok(image) => image,
@@ -656,12 +717,16 @@ impl Helper {
 
     /// Waits for the helper's handshake, then hands it `file`; the returned future resolves
     /// to its final reply (`image` or `failed`), or to why the helper is unusable.
-    async fn start_read(&self, job: u32, side: Side, file: &File) -> Result<impl std::future::Future<Output = Result<Reply, String>>, String> {
+    async fn start_read(&self, job: u32, side: Side, file: &File, port: Option<MessagePort>) -> Result<impl std::future::Future<Output = Result<Reply, String>>, String> {
         self.wait_ready().await?;
         let shared = self.shared.clone();
         let done = js_sys::Promise::new(&mut |resolve, _| *shared.pending.borrow_mut() = Some((job, resolve)));
+        let transfer = js_sys::Array::new();
+        if let Some(port) = &port {
+            transfer.push(port);
+        }
         self.worker
-            .post_message(&ReadRequest { job, side, file: file.clone() }.to_js())
+            .post_message_with_transfer(&ReadRequest { job, side, file: file.clone(), port }.to_js(), &transfer)
             .map_err(|err| format!("the file could not be handed to the helper worker: {}", js_text(&err)))?;
         let future = JsFuture::from(done);
         Ok(async move {

@@ -7,7 +7,7 @@ use std::rc::Rc;
 use gloo::events::{EventListener, EventListenerOptions};
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::{JsCast, JsValue};
-use web_sys::{ErrorEvent, HtmlElement, MessageEvent, Worker};
+use web_sys::{ErrorEvent, HtmlElement, MessageChannel, MessageEvent, MessagePort, Worker};
 use yew::prelude::*;
 
 use crate::app::components::entries::NavCell;
@@ -18,21 +18,46 @@ use crate::worker::{Reply, Request, READY};
 /// A started worker with the handlers it calls; dropping it stops the worker.
 pub struct RunningWorker {
     worker: Worker,
+    dispatch: UseReducerDispatcher<State>,
     _on_message: Closure<dyn FnMut(MessageEvent)>,
     _on_error: Closure<dyn FnMut(ErrorEvent)>,
+    /// The current job's progress channel (see [`RunningWorker::post`]) and its handler.
+    progress: RefCell<Option<(MessagePort, Closure<dyn FnMut(MessageEvent)>)>>,
 }
 
 impl RunningWorker {
-    /// Posts a compare request (the `File` handles are cloned, not their bytes).
+    /// Posts a compare request (the `File` handles are cloned, not their bytes) with a fresh
+    /// `MessagePort` for byte progress: the worker hands it to its helper, which reports side
+    /// B's progress through it while the coordinator is busy with side A.
     pub fn post(&self, request: &Request) -> Result<(), String> {
+        let channel = MessageChannel::new().map_err(|err| format!("no message channel: {err:?}"))?;
+        let dispatch = self.dispatch.clone();
+        let on_progress = Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
+            if let Some(action) = action_for(event.data()) {
+                dispatch.dispatch(action);
+            }
+        });
+        let ours = channel.port2();
+        ours.set_onmessage(Some(on_progress.as_ref().unchecked_ref()));
+        if let Some((old, _)) = self.progress.replace(Some((ours, on_progress))) {
+            old.set_onmessage(None);
+            old.close();
+        }
+        let theirs = channel.port1();
+        let message = request.to_js();
+        let _ = js_sys::Reflect::set(&message, &JsValue::from_str("progress_port"), &theirs);
         self.worker
-            .post_message(&request.to_js())
+            .post_message_with_transfer(&message, &js_sys::Array::of1(&theirs))
             .map_err(|err| format!("the files could not be handed to the worker: {err:?}"))
     }
 }
 
 impl Drop for RunningWorker {
     fn drop(&mut self) {
+        if let Some((port, _)) = self.progress.take() {
+            port.set_onmessage(None);
+            port.close();
+        }
         self.worker.set_onmessage(None);
         self.worker.set_onerror(None);
         self.worker.terminate();
@@ -87,7 +112,8 @@ fn action_for(data: JsValue) -> Option<Action> {
         Err(err) => return Some(Action::WorkerFailed(format!("the worker sent an unreadable message: {err}"))),
     };
     Some(match reply {
-        Reply::Progress { job, phase, side } => Action::Progress(job, phase_text(&phase, side)),
+        Reply::Progress { job, side: Some(side), done: Some(done), total: Some(total), .. } => Action::Bytes(job, side, done, total),
+        Reply::Progress { job, phase, side, .. } => Action::Progress(job, phase_text(&phase, side)),
         Reply::Summary { job, json } => match serde_json::from_str::<Report>(&json) {
             Ok(report) => Action::Summary(job, Rc::new(report)),
             Err(err) => Action::Failed(job, format!("the worker's summary could not be read: {err}")),
@@ -110,6 +136,7 @@ fn start_worker(url: &str, dispatch: UseReducerDispatcher<State>) -> Result<Runn
             err.as_string().unwrap_or_else(|| format!("{err:?}"))
         )
     })?;
+    let progress_dispatch = dispatch.clone();
     let on_message = {
         let dispatch = dispatch.clone();
         Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
@@ -135,8 +162,10 @@ fn start_worker(url: &str, dispatch: UseReducerDispatcher<State>) -> Result<Runn
     worker.set_onerror(Some(on_error.as_ref().unchecked_ref()));
     Ok(RunningWorker {
         worker,
+        dispatch: progress_dispatch,
         _on_message: on_message,
         _on_error: on_error,
+        progress: RefCell::new(None),
     })
 }
 

@@ -90,6 +90,8 @@ pub fn app(props: &AppProps) -> Html {
                     b: b.handle.clone(),
                     pcr_a: state.a.pcr.as_ref().map(|f| f.handle.clone()),
                     pcr_b: state.b.pcr.as_ref().map(|f| f.handle.clone()),
+                    // Added by `RunningWorker::post`.
+                    progress_port: None,
                 };
                 let sent = worker.borrow().as_ref().map(|running| running.post(&request));
                 match sent {
@@ -191,6 +193,16 @@ pub fn app(props: &AppProps) -> Html {
                 if working { <span class="spinner" aria-hidden="true"></span> }
                 { status_text(&state) }
             </section>
+            if working && state.read.iter().any(Option::is_some) {
+                <div class="read-progress" data-testid="read-progress">
+                    { for [Side::A, Side::B].into_iter().zip(state.read).filter_map(|(side, read)| read.map(|r| (side, r))).map(|(side, (done, total))| html! {
+                        <label data-testid={format!("read-{}", side.letter())}>
+                            <span>{ format!("{}: {} of {}", side.label(), state::human_size(done), state::human_size(total)) }</span>
+                            <progress max={total.to_string()} value={done.to_string()}></progress>
+                        </label>
+                    }) }
+                </div>
+            }
             if let Some(report) = &state.report {
                 <ReportView report={report.clone()} />
             }

@@ -137,6 +137,8 @@ pub struct State {
     pub worker: WorkerStatus,
     /// Id of the current comparison; replies for other ids are stale and ignored.
     pub job: u32,
+    /// Bytes read of each side's image in the current job: (done, total), A then B.
+    pub read: [Option<(u64, u64)>; 2],
     /// Bumped to terminate and restart the worker (cancel, or new inputs while busy).
     pub worker_generation: u32,
     /// The last finished report (for the current job).
@@ -155,6 +157,7 @@ impl Default for State {
             phase: Phase::Idle,
             worker: WorkerStatus::Starting,
             job: 0,
+            read: [None, None],
             worker_generation: 0,
             report: None,
             note: None,
@@ -222,6 +225,7 @@ impl State {
             self.restart_worker();
         }
         self.job = self.job.wrapping_add(1);
+        self.read = [None, None];
         self.phase = Phase::Working("Waiting for the worker…".into());
     }
 
@@ -248,6 +252,8 @@ pub enum Action {
     WorkerFailed(String),
     /// The worker entered a phase of job `.0`.
     Progress(u32, String),
+    /// Job `.0` has read `.2` of `.3` bytes of side `.1`'s image.
+    Bytes(u32, crate::report::Side, u64, u64),
     /// Job `.0` has its summary (no content diffs yet): shown while contents are compared.
     Summary(u32, Rc<Report>),
     /// Job `.0` finished with a report.
@@ -307,6 +313,13 @@ impl Reducible for State {
             Action::Progress(job, text) if job == next.job && matches!(next.phase, Phase::Working(_)) => {
                 next.phase = Phase::Working(text);
             }
+            Action::Bytes(job, side, done, total) if job == next.job && matches!(next.phase, Phase::Working(_)) => {
+                let slot = match side {
+                    crate::report::Side::A => 0,
+                    crate::report::Side::B => 1,
+                };
+                next.read[slot] = Some((done.min(total), total));
+            }
             Action::Summary(job, report) if job == next.job && matches!(next.phase, Phase::Working(_)) => {
                 next.report = Some(report);
             }
@@ -318,7 +331,7 @@ impl Reducible for State {
                 next.phase = Phase::Error(message);
             }
             // A stale reply from an earlier job.
-            Action::Progress(..) | Action::Summary(..) | Action::Finished(..) | Action::Failed(..) => return self,
+            Action::Progress(..) | Action::Bytes(..) | Action::Summary(..) | Action::Finished(..) | Action::Failed(..) => return self,
             Action::Rerun => next.restart_job(),
             Action::OpenShareLink(payload) => return Rc::new(next.open_share_link(&payload)),
             Action::LeaveShared => {

@@ -67,8 +67,13 @@ test('Cancel stops a long comparison; the next one runs', async () => {
     const { job, state } = document.documentElement.dataset;
     return Number(job) > before && state === 'working';
   }, before);
-  // Let it get going, then cancel.
-  await page.waitForTimeout(500);
+  // Progress in bytes for each side (one worker each), then cancel.
+  await page.waitForSelector('[data-testid=read-a]');
+  await page.waitForSelector('[data-testid=read-b]');
+  assert.match(await page.textContent('[data-testid=read-a]'), /^Local build: [\d.]+ (MiB|GiB) of 3\.00 GiB$/);
+  assert.match(await page.textContent('[data-testid=read-b]'), /^Deployed: [\d.]+ (MiB|GiB) of 3\.00 GiB$/);
+  const done = await page.$eval('[data-testid=read-a] progress', (bar) => bar.value / bar.max);
+  assert.ok(done > 0 && done < 1, `progress ${done}`);
   assert.equal(await page.evaluate(() => document.documentElement.dataset.state), 'working');
   await page.click('[data-testid=cancel]');
   await page.waitForFunction(() => document.documentElement.dataset.state === 'idle');
