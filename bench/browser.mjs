@@ -70,10 +70,9 @@ try {
     const { verdict, files, early } = await page.evaluate(() => window.__bench);
     const total = (files - t0) / 1000;
     const first = (verdict - t0) / 1000;
-    // The page's worker reports its own memory and its helper's (a nested worker).
-    const workers = (await Promise.all(page.workers().map((w) => w.evaluate(() => [
-      self.eifscopeWasmMemory?.buffer.byteLength ?? 0, self.eifscopeHelperWasmMemory ?? 0,
-    ])))).flat().filter((bytes) => bytes > 0);
+    // Every worker, the nested helper included (Playwright lists it too), reports its memory.
+    const workers = (await Promise.all(page.workers().map((w) => w.evaluate(() => self.eifscopeWasmMemory?.buffer.byteLength ?? 0))))
+      .filter((bytes) => bytes > 0);
     const peak = Math.max(...workers) / (1 << 20);
     console.error(`run ${i}: floor ${floors.at(-1).toFixed(2)} s, browser ${total.toFixed(2)} s (first summary ${first.toFixed(2)} s, ${early ? 'while still working' : 'NOT before the full diff'}), ` +
       `${workers.length} wasm instance(s), peak wasm memory ${workers.map((b) => (b / (1 << 20)).toFixed(0)).join(' / ')} MB`);
