@@ -9,6 +9,10 @@ TRUNK_VERSION=0.22.1
 TRUNK_TOOLCHAIN=1.96.1
 CHROMIUM=/usr/bin/chromium
 CHROMEDRIVER=/usr/bin/chromedriver
+# The other engines of tests/e2e/browsers.test.mjs: Firefox (Gecko) and WebKitGTK (Safari's engine).
+FIREFOX=/usr/bin/firefox-esr
+WEBKIT_DRIVER=/usr/bin/WebKitWebDriver
+XVFB=/usr/bin/Xvfb
 
 export PATH="${CARGO_HOME:-$HOME/.cargo}/bin:$ROOT/node_modules/.bin:$PATH"
 export TRUNK_SKIP_VERSION_CHECK=true
@@ -33,6 +37,17 @@ wasm_bindgen_version() {
 ensure_chromium() {
   if [ -x "$CHROMIUM" ] && [ -x "$CHROMEDRIVER" ]; then return 0; fi
   apt_install chromium chromium-driver
+}
+
+# Firefox ESR (driven by puppeteer-core over WebDriver BiDi) and WebKitGTK's WebDriver with its
+# MiniBrowser, run under Xvfb: Debian packages, no browser downloads.
+ensure_browsers() {
+  local want=()
+  [ -x "$FIREFOX" ] || want+=(firefox-esr)
+  [ -x "$WEBKIT_DRIVER" ] || want+=(webkit2gtk-driver)
+  [ -x "$XVFB" ] || want+=(xvfb)
+  if [ "${#want[@]}" -eq 0 ]; then return 0; fi
+  apt_install "${want[@]}"
 }
 
 ensure_node() {
@@ -71,7 +86,7 @@ ensure_trunk() {
     cargo "+$TRUNK_TOOLCHAIN" install trunk --version "$TRUNK_VERSION" --locked
 }
 
-# node_modules (playwright-core, binaryen's wasm-opt), reinstalled when package-lock.json changes.
+# node_modules (playwright-core, puppeteer-core, binaryen's wasm-opt), reinstalled when package-lock.json changes.
 ensure_node_modules() {
   local hash stamp="$ROOT/node_modules/.eifscope-lock-sha256"
   hash="$(sha256sum "$ROOT/package-lock.json" | cut -d' ' -f1)"
@@ -93,6 +108,7 @@ ensure_build_tools() {
 # What the whole test suite needs.
 ensure_all() {
   ensure_chromium
+  ensure_browsers
   ensure_python
   ensure_build_tools
 }

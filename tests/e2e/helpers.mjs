@@ -22,7 +22,7 @@ const CHROMIUM_ARGS = [
   '--disable-dev-shm-usage',
 ];
 
-function freePort() {
+export function freePort() {
   return new Promise((resolve, reject) => {
     const probe = createServer();
     probe.once('error', reject);
@@ -48,11 +48,11 @@ async function waitForServer(url, child) {
 }
 
 /**
- * Serves dist/ and launches Chromium; returns { origin, url, browser, close }. With
- * `subPath` (e.g. '/tools/eifscope') dist/ is served under that path of the host instead of
- * at its root, as on a shared static host, and `url` is the page's address there.
+ * Serves dist/ on a free 127.0.0.1 port; returns { origin, url, close }. With `subPath`
+ * (e.g. '/tools/eifscope') dist/ is served under that path of the host instead of at its
+ * root, as on a shared static host, and `url` is the page's address there.
  */
-export async function startServerAndBrowser({ subPath = '' } = {}) {
+export async function startServer({ subPath = '' } = {}) {
   assert.ok(existsSync(path.join(DIST, 'index.html')), 'dist/index.html missing: run `trunk build --release` first');
   let directory = DIST;
   if (subPath) {
@@ -68,15 +68,27 @@ export async function startServerAndBrowser({ subPath = '' } = {}) {
     stdio: ['ignore', 'ignore', 'ignore'],
   });
   await waitForServer(url, server);
-  const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
   return {
     origin,
     url,
+    async close() {
+      server.kill();
+      if (subPath) await rm(directory, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Serves dist/ (see `startServer`) and launches Chromium; returns { origin, url, browser, close }. */
+export async function startServerAndBrowser(options = {}) {
+  const server = await startServer(options);
+  const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+  return {
+    origin: server.origin,
+    url: server.url,
     browser,
     async close() {
       await browser.close();
-      server.kill();
-      if (subPath) await rm(directory, { recursive: true, force: true });
+      await server.close();
     },
   };
 }
