@@ -93,6 +93,8 @@ test('basic-a vs basic-b: verdict, PCRs from describe-eif, the five planted diff
   await page.click('#causes a[href="#entry-rootfs_2fusr_2fbin_2fhello"]');
   assert.equal(await page.evaluate(() => location.hash), '#entry-rootfs_2fusr_2fbin_2fhello');
   assert.ok(await page.locator('[id="entry-rootfs_2fusr_2fbin_2fhello"]').isVisible());
+  // The detail pane follows the hash on `hashchange`, a task after the click: wait for it.
+  await page.locator('[data-testid=entry-detail][data-entry="entry-rootfs_2fusr_2fbin_2fhello"]').waitFor({ timeout: 5000 });
   assert.equal(await detail.getAttribute('data-entry'), 'entry-rootfs_2fusr_2fbin_2fhello');
 
   // j / k step through the differences in page order.
