@@ -40,14 +40,16 @@ ensure_chromium() {
 }
 
 # Firefox ESR (driven by puppeteer-core over WebDriver BiDi) and WebKitGTK's WebDriver with its
-# MiniBrowser, run under Xvfb: Debian packages, no browser downloads.
+# MiniBrowser, run under Xvfb: Debian packages, no browser downloads. Without recommends (media
+# codecs, GStreamer plugins, X fonts, …): here (Chromium
+# already installed) 57 packages and 141 MB instead of 217 and 267 MB.
 ensure_browsers() {
   local want=()
   [ -x "$FIREFOX" ] || want+=(firefox-esr)
   [ -x "$WEBKIT_DRIVER" ] || want+=(webkit2gtk-driver)
   [ -x "$XVFB" ] || want+=(xvfb)
   if [ "${#want[@]}" -eq 0 ]; then return 0; fi
-  apt_install "${want[@]}"
+  apt_install --no-install-recommends "${want[@]}"
 }
 
 ensure_node() {
