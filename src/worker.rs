@@ -12,7 +12,9 @@
 //! - the worker answers with [`Reply`] objects (serde-wasm-bindgen): any number of
 //!   `progress`, at most one `summary` (the report without content diffs, as JSON text: the
 //!   verdict and PCRs can be shown while contents are compared), then exactly one `report`
-//!   (the [`crate::report::Report`] as JSON text) or `failed` (which file, where, what).
+//!   (the [`crate::report::Report`] as JSON text), `failed` (which file, where, what) or
+//!   `unreadable` (each image that could not be read, as `failed` says it, and the other side
+//!   alone as a [`crate::report::SideSummary`] when it could be read).
 //! - anything else is answered with a string starting with `error:`.
 //!
 //! Two cores: the worker the page talks to (the *coordinator*) starts a nested worker of the
