@@ -16,7 +16,7 @@ use crate::formats::pcrs;
 use crate::image::{compression_name, read_image, section_label, Image, ImageKind};
 use crate::limits::Limits;
 use crate::report::{
-    ArchiveNote, FieldChange, InputSide, Layer, LayerStatus, PcrFileCheck, PcrFileRow, PcrRow, Report, Side, SideDiagnostic,
+    ArchiveNote, FieldChange, InputSide, Layer, LayerStatus, PcrFileCheck, PcrFileRow, PcrRow, Report, Side, SideDiagnostic, SidePcr, SideSection, SideSummary,
     Verdict, VerdictKind, REPORT_VERSION,
 };
 use crate::source::ByteSource;
@@ -190,6 +190,50 @@ pub fn summarize_images(a: &Input<'_>, ia: &Image, b: &Input<'_>, ib: &Image, pr
     report.causes = causes;
     report.unexplained = unexplained;
     report
+}
+
+/// One side on its own, for when the other side could not be read: its inspect summary,
+/// measurements, sections (with what each ramdisk holds) and PCR-file check; no verdict.
+pub fn summarize_side(input: &Input<'_>, image: &Image, side: Side) -> SideSummary {
+    let ramdisk_detail = |rd: &crate::image::ImageRamdisk| {
+        let m = &rd.model;
+        format!("{} · {} entries · {} bytes decompressed", compression_name(m), m.entries.len(), m.decompressed_len)
+    };
+    let (kind, pcrs, sections) = match &image.eif {
+        Some(eif) => {
+            let pcrs = eif
+                .measurements
+                .all()
+                .iter()
+                .map(|p| SidePcr { pcr: p.name.clone(), value: p.hex.clone(), fed_by: p.fed_by.iter().map(|i| section_label(eif, *i)).collect() })
+                .collect();
+            let sections = eif
+                .sections
+                .iter()
+                .map(|s| SideSection {
+                    name: section_label(eif, s.index),
+                    offset: s.header_offset,
+                    size: s.size,
+                    detail: image.ramdisks.iter().find(|rd| rd.section_index == Some(s.index)).map(ramdisk_detail),
+                })
+                .collect();
+            ("EIF".to_owned(), pcrs, sections)
+        }
+        None => {
+            let rd = image.ramdisks.first();
+            let kind = format!("ramdisk ({})", rd.map_or_else(|| "empty".to_owned(), |rd| compression_name(&rd.model)));
+            let sections = rd.map(|rd| SideSection { name: "ramdisk".into(), offset: 0, size: image.size, detail: Some(ramdisk_detail(rd)) });
+            (kind, Vec::new(), sections.into_iter().collect())
+        }
+    };
+    SideSummary {
+        side,
+        input: InputSide { name: image.name.clone(), size: image.size, blake3: image.blake3.clone(), summary: image.summary() },
+        kind,
+        pcrs,
+        sections,
+        pcr_file: input.pcr_file.as_ref().map(|(name, bytes)| check_pcr_file(name, bytes, image, side)),
+    }
 }
 
 /// Where [`fill_contents`]'s reads start on each side: a bare ramdisk against an EIF is

@@ -12,7 +12,9 @@
 //! - the worker answers with [`Reply`] objects (serde-wasm-bindgen): any number of
 //!   `progress`, at most one `summary` (the report without content diffs, as JSON text: the
 //!   verdict and PCRs can be shown while contents are compared), then exactly one `report`
-//!   (the [`crate::report::Report`] as JSON text) or `failed` (which file, where, what).
+//!   (the [`crate::report::Report`] as JSON text), `failed` (which file, where, what) or
+//!   `unreadable` (each image that could not be read, as `failed` says it, and the other side
+//!   alone as a [`crate::report::SideSummary`] when it could be read).
 //! - anything else is answered with a string starting with `error:`.
 //!
 //! Two cores: the worker the page talks to (the *coordinator*) starts a nested worker of the
@@ -35,7 +37,7 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{Blob, DedicatedWorkerGlobalScope, ErrorEvent, File, FileReaderSync, MessageEvent, MessagePort, Worker};
 
-use crate::analyze::{apply_contents, content_skips, fill_contents, read_side, summarize_images, AnalyzeError, Input, Progress};
+use crate::analyze::{apply_contents, content_skips, read_side, summarize_images, summarize_side, AnalyzeError, Input, Progress};
 use crate::contents::{read_contents, wanted_paths, SideContents};
 use crate::image::Image;
 use crate::limits::Limits;
@@ -207,9 +209,8 @@ impl Request {
     pub fn from_js(value: &JsValue) -> Option<Request> {
         let get = |key: &str| js_sys::Reflect::get(value, &JsValue::from_str(key)).ok();
         let file = |key: &str| get(key).and_then(|v| v.dyn_into::<File>().ok());
-        let job = get("job")?.as_f64()?;
         // A job id the page made (a u32); anything else is not a request.
-        let job = (job >= 0.0 && job <= f64::from(u32::MAX) && job.fract() == 0.0).then_some(job as u32)?;
+        let job = u32_field(value, "job")?;
         let progress_port = get("progress_port").and_then(|v| v.dyn_into::<MessagePort>().ok());
         Some(Request { job, a: file("a")?, b: file("b")?, pcr_a: file("pcr_a"), pcr_b: file("pcr_b"), progress_port })
     }
@@ -234,10 +235,34 @@ pub enum Reply {
     Summary { job: u32, json: String },
     /// The finished report as JSON text.
     Report { job: u32, json: String },
-    /// From a helper: its side decoded ([`Image::to_transport`]) and its wasm memory size.
-    Image { job: u32, json: String, wasm_memory: u64 },
+    /// From a helper: its side decoded ([`Image::to_transport_lean`]).
+    Image { job: u32, json: String },
     /// A side could not be read: which file, at which byte offset, what was wrong.
     Failed { job: u32, side: Option<Side>, file: String, offset: Option<u64>, message: String },
+    /// One or both images could not be read: each [`Failure`], and the other side on its own
+    /// (a [`crate::report::SideSummary`] as JSON text) when it could be read.
+    Unreadable { job: u32, failures: Vec<Failure>, readable: Option<String> },
+}
+
+/// What [`Reply::Failed`] says: which file, at which byte offset, what was wrong.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Failure {
+    pub side: Option<Side>,
+    pub file: String,
+    pub offset: Option<u64>,
+    pub message: String,
+}
+
+impl Failure {
+    fn into_reply(self, job: u32) -> Reply {
+        Reply::Failed { job, side: self.side, file: self.file, offset: self.offset, message: self.message }
+    }
+}
+
+impl From<AnalyzeError> for Failure {
+    fn from(err: AnalyzeError) -> Failure {
+        Failure { side: Some(err.side), file: err.name, offset: Some(err.offset), message: err.message }
+    }
 }
 
 impl Reply {
@@ -248,9 +273,18 @@ impl Reply {
             | Reply::Summary { job, .. }
             | Reply::Report { job, .. }
             | Reply::Image { job, .. }
-            | Reply::Failed { job, .. } => *job,
+            | Reply::Failed { job, .. }
+            | Reply::Unreadable { job, .. } => *job,
         }
     }
+}
+
+/// Field `key` of a posted object as a u32 (numbers arrive as f64); `None` when it is missing
+/// or not a whole number in range.
+fn u32_field(value: &JsValue, key: &str) -> Option<u32> {
+    let n = js_sys::Reflect::get(value, &JsValue::from_str(key)).ok()?.as_f64()?;
+    // In range and whole: the cast is exact.
+    (n >= 0.0 && n <= f64::from(u32::MAX) && n.fract() == 0.0).then_some(n as u32)
 }
 
 /// A JS exception or value as text for messages.
@@ -327,7 +361,7 @@ impl Opened {
 }
 
 fn failed(job: u32, err: AnalyzeError) -> Reply {
-    Reply::Failed { job, side: Some(err.side), file: err.name, offset: Some(err.offset), message: err.message }
+    Failure::from(err).into_reply(job)
 }
 
 fn report_json(job: u32, report: &crate::report::Report) -> Result<String, Reply> {
@@ -340,9 +374,39 @@ fn report_json(job: u32, report: &crate::report::Report) -> Result<String, Reply
     })
 }
 
+/// The two decoded images, or the reply of a job where one or both could not be read: every
+/// failure, and the side that could be read on its own ([`summarize_side`]: no verdict).
+fn both_or_unreadable(job: u32, a: &Input<'_>, image_a: Result<Image, Failure>, b: &Input<'_>, image_b: Result<Image, Failure>) -> Result<(Image, Image), Reply> {
+    let (image_a, image_b) = match (image_a, image_b) {
+        (Ok(ia), Ok(ib)) => return Ok((ia, ib)),
+        other => other,
+    };
+    let mut failures = Vec::new();
+    let mut readable = None;
+    for (input, image, side) in [(a, image_a, Side::A), (b, image_b, Side::B)] {
+        match image {
+            Ok(image) => readable = Some(summarize_side(input, &image, side)),
+            Err(failure) => failures.push(failure),
+        }
+    }
+    let readable = match readable.map(|side| serde_json::to_string(&side)).transpose() {
+        Ok(json) => json,
+        Err(err) => {
+            failures.push(Failure { side: None, file: String::new(), offset: None, message: format!("the readable side could not be serialised: {err}") });
+            None
+        }
+    };
+    Err(Reply::Unreadable { job, failures, readable })
+}
+
 /// Compares two decoded images: posts the summary (verdict, PCRs, entries without content
-/// diffs) first, then returns the full report.
-fn finish(job: u32, a: &Input<'_>, ia: &Image, b: &Input<'_>, ib: &Image, post: &dyn Fn(&Reply)) -> Reply {
+/// diffs) first, then has `contents` read the changed entries' contents of both sides (given
+/// their paths and each side's ramdisks to skip) and returns the full report.
+async fn finish<F, Fut>(job: u32, a: &Input<'_>, ia: &Image, b: &Input<'_>, ib: &Image, post: &dyn Fn(&Reply), contents: F) -> Reply
+where
+    F: FnOnce(Vec<String>, (u32, u32)) -> Fut,
+    Fut: std::future::Future<Output = Result<(SideContents, SideContents), Reply>>,
+{
     let mut progress = |p: Progress| post(&Reply::Progress { job, phase: p.phase.to_owned(), side: p.side, done: None, total: None });
     progress(Progress { phase: "comparing", side: None });
     let mut report = summarize_images(a, ia, b, ib, &mut progress);
@@ -350,7 +414,15 @@ fn finish(job: u32, a: &Input<'_>, ia: &Image, b: &Input<'_>, ib: &Image, post: 
         Ok(json) => post(&Reply::Summary { job, json }),
         Err(reply) => return reply,
     }
-    fill_contents(&mut report, a, ia, b, ib, &Limits::default(), &mut progress);
+    let paths = wanted_paths(&report.entries);
+    if !paths.is_empty() {
+        progress(Progress { phase: "contents", side: None });
+        let (data_a, data_b) = match contents(paths, content_skips(ia, ib)).await {
+            Ok(data) => data,
+            Err(reply) => return reply,
+        };
+        apply_contents(&mut report, &data_a, &data_b, &Limits::default(), &mut progress);
+    }
     match report_json(job, &report) {
         Ok(json) => Reply::Report { job, json },
         Err(reply) => reply,
@@ -359,7 +431,7 @@ fn finish(job: u32, a: &Input<'_>, ia: &Image, b: &Input<'_>, ib: &Image, post: 
 
 /// Runs one comparison in this worker alone, posting progress through `post`; returns the
 /// final reply.
-pub fn run(request: &Request, post: &dyn Fn(&Reply)) -> Reply {
+pub async fn run(request: &Request, post: &dyn Fn(&Reply)) -> Reply {
     let job = request.job;
     let opened = match Opened::new(request) {
         Ok(opened) => opened,
@@ -369,13 +441,19 @@ pub fn run(request: &Request, post: &dyn Fn(&Reply)) -> Reply {
     let limits = Limits::default();
     let read = |input: &Input<'_>, side: Side| {
         post(&Reply::Progress { job, phase: "reading".into(), side: Some(side), done: None, total: None });
-        read_side(input, side, &limits).map_err(|err| failed(job, err))
+        read_side(input, side, &limits).map_err(Failure::from)
     };
-    let (image_a, image_b) = match read(&input_a, Side::A).and_then(|a| Ok((a, read(&input_b, Side::B)?))) {
+    let (image_a, image_b) = match both_or_unreadable(job, &input_a, read(&input_a, Side::A), &input_b, read(&input_b, Side::B)) {
         Ok(images) => images,
         Err(reply) => return reply,
     };
-    finish(job, &input_a, &image_a, &input_b, &image_b, post)
+    let (opened, image_a, image_b, limits) = (&opened, &image_a, &image_b, &limits);
+    let contents = |paths: Vec<String>, (skip_a, skip_b): (u32, u32)| {
+        let data_a = read_contents(&opened.a, image_a, skip_a, &paths, limits);
+        let data_b = read_contents(&opened.b, image_b, skip_b, &paths, limits);
+        std::future::ready(Ok((data_a, data_b)))
+    };
+    finish(job, &input_a, image_a, &input_b, image_b, post, contents).await
 }
 
 /// Runs one comparison with `helper` reading side B while this worker reads side A.
@@ -389,58 +467,33 @@ async fn run_with_helper(request: &Request, helper: &Helper, post: &dyn Fn(&Repl
     let pending = match helper.start_read(job, Side::B, &request.b, request.progress_port.clone()).await {
         Ok(pending) => pending,
         // No helper after all: read B here too.
-        Err(_) => return run(request, post),
+        Err(_) => return run(request, post).await,
     };
     post(&Reply::Progress { job, phase: "reading".into(), side: Some(Side::A), done: None, total: None });
-    let image_a = match read_side(&input_a, Side::A, &Limits::default()) {
-        Ok(image) => image,
-        Err(err) => return failed(job, err),
-    };
+    let image_a = read_side(&input_a, Side::A, &Limits::default()).map_err(Failure::from);
     post(&Reply::Progress { job, phase: "waiting".into(), side: Some(Side::B), done: None, total: None });
+    let failure_b = |message: String| Failure { side: Some(Side::B), file: request.b.name(), offset: None, message };
     let image_b = match pending.await {
-        Ok(Reply::Image { json, wasm_memory, .. }) => {
-            let scope: DedicatedWorkerGlobalScope = js_sys::global().unchecked_into();
-            let _ = js_sys::Reflect::set(&scope, &JsValue::from_str("eifscopeHelperWasmMemory"), &JsValue::from_f64(wasm_memory as f64));
-            match Image::from_transport(&json) {
-                Ok(image) => image,
-                Err(message) => return Reply::Failed { job, side: Some(Side::B), file: request.b.name(), offset: None, message },
-            }
-        }
-        Ok(Reply::Failed { side, file, offset, message, .. }) => return Reply::Failed { job, side, file, offset, message },
-        Ok(other) => {
-            return Reply::Failed { job, side: Some(Side::B), file: request.b.name(), offset: None, message: format!("the helper worker answered {other:?}") }
-        }
-        Err(message) => return Reply::Failed { job, side: Some(Side::B), file: request.b.name(), offset: None, message },
+        Ok(Reply::Image { json, .. }) => Image::from_transport(&json).map_err(failure_b),
+        Ok(Reply::Failed { side, file, offset, message, .. }) => Err(Failure { side, file, offset, message }),
+        Ok(other) => Err(failure_b(format!("the helper worker answered {other:?}"))),
+        Err(message) => Err(failure_b(message)),
+    };
+    let (image_a, image_b) = match both_or_unreadable(job, &input_a, image_a, &input_b, image_b) {
+        Ok(images) => images,
+        Err(reply) => return reply,
     };
     // Summary first; then each worker reads its own side's changed contents (the helper kept
     // its image, with the small files' bytes and its inflate state, for this).
-    let mut progress = |p: Progress| post(&Reply::Progress { job, phase: p.phase.to_owned(), side: p.side, done: None, total: None });
-    progress(Progress { phase: "comparing", side: None });
-    let mut report = summarize_images(&input_a, &image_a, &input_b, &image_b, &mut progress);
-    match report_json(job, &report) {
-        Ok(json) => post(&Reply::Summary { job, json }),
-        Err(reply) => return reply,
-    }
-    let paths = wanted_paths(&report.entries);
-    if !paths.is_empty() {
-        progress(Progress { phase: "contents", side: None });
-        let (skip_a, skip_b) = content_skips(&image_a, &image_b);
-        let limits = Limits::default();
-        let pending = match helper.start_fetch(job, &paths, skip_b).await {
-            Ok(pending) => pending,
-            Err(message) => return Reply::Failed { job, side: Some(Side::B), file: request.b.name(), offset: None, message },
-        };
-        let data_a = read_contents(&opened.a, &image_a, skip_a, &paths, &limits);
-        let data_b = match pending.await.and_then(|value| contents_from_js(&value)) {
-            Ok(data) => data,
-            Err(message) => return Reply::Failed { job, side: Some(Side::B), file: request.b.name(), offset: None, message },
-        };
-        apply_contents(&mut report, &data_a, &data_b, &limits, &mut progress);
-    }
-    match report_json(job, &report) {
-        Ok(json) => Reply::Report { job, json },
-        Err(reply) => reply,
-    }
+    let (opened, image_ref, limits) = (&opened, &image_a, &Limits::default());
+    let failed_b = |message: String| failure_b(message).into_reply(job);
+    let contents = |paths: Vec<String>, (skip_a, skip_b): (u32, u32)| async move {
+        let pending = helper.start_fetch(job, &paths, skip_b).await.map_err(failed_b)?;
+        let data_a = read_contents(&opened.a, image_ref, skip_a, &paths, limits);
+        let data_b = pending.await.and_then(|value| contents_from_js(&value)).map_err(failed_b)?;
+        Ok((data_a, data_b))
+    };
+    finish(job, &input_a, &image_a, &input_b, &image_b, post, contents).await
 }
 
 /// What a coordinator asks its helper after the summary: the contents of `paths` from the
@@ -460,9 +513,8 @@ fn fetch_request_from_js(value: &JsValue) -> Option<(u32, Vec<String>, u32)> {
     if get("fetch")?.as_bool() != Some(true) {
         return None;
     }
-    let number = |v: JsValue| v.as_f64().filter(|n| *n >= 0.0 && *n <= f64::from(u32::MAX) && n.fract() == 0.0).map(|n| n as u32);
-    let job = number(get("job")?)?;
-    let skip = number(get("skip")?)?;
+    let job = u32_field(value, "job")?;
+    let skip = u32_field(value, "skip")?;
     let paths = get("paths")?.dyn_into::<js_sys::Array>().ok()?.iter().map(|p| p.as_string()).collect::<Option<Vec<_>>>()?;
     Some((job, paths, skip))
 }
@@ -534,8 +586,7 @@ impl ReadRequest {
         if get("read")?.as_bool() != Some(true) {
             return None;
         }
-        let job = get("job")?.as_f64()?;
-        let job = (job >= 0.0 && job <= f64::from(u32::MAX) && job.fract() == 0.0).then_some(job as u32)?;
+        let job = u32_field(value, "job")?;
         let side = match get("side")?.as_string()?.as_str() {
             "a" => Side::A,
             "b" => Side::B,
@@ -571,20 +622,11 @@ fn read_for_coordinator(request: &ReadRequest, post: &dyn Fn(&Reply), kept: &Ref
         Err(err) => return failed(job, err),
     };
     let reply = match image.to_transport_lean() {
-        Ok(json) => Reply::Image { job, json, wasm_memory: wasm_memory_bytes() },
+        Ok(json) => Reply::Image { job, json },
         Err(message) => return Reply::Failed { job, side: Some(request.side), file: name, offset: None, message },
     };
     *kept.borrow_mut() = Some(Kept { job, image, source });
     reply
-}
-
-/// Size of this worker's wasm memory (it only grows, so this is its peak).
-fn wasm_memory_bytes() -> u64 {
-    js_sys::Reflect::get(&wasm_bindgen::memory(), &JsValue::from_str("buffer"))
-        .and_then(|buffer| js_sys::Reflect::get(&buffer, &JsValue::from_str("byteLength")))
-        .ok()
-        .and_then(|n| n.as_f64())
-        .map_or(0, |n| n as u64)
 }
 
 /// The name a coordinator gives its helper (a helper starts no helper of its own).
@@ -801,8 +843,11 @@ pub fn start() {
                     });
                 }
                 None => {
-                    let last = run(&request, &*post_reply);
-                    post_reply(&last);
+                    let post_reply = post_reply.clone();
+                    wasm_bindgen_futures::spawn_local(async move {
+                        let last = run(&request, &*post_reply).await;
+                        post_reply(&last);
+                    });
                 }
             },
             None => {

@@ -278,3 +278,42 @@ fn transported_images_give_the_same_report() {
     assert!(Image::from_transport(&text[..text.len() / 2]).is_err());
     assert!(Image::from_transport(&text.replacen("\"pcr0\":{\"name\":\"PCR0\",\"hex\":\"", "\"pcr0\":{\"name\":\"PCR0\",\"hex\":\"zz", 1)).is_err());
 }
+
+/// One side alone (shown when the other side cannot be read): its PCRs are AWS's describe-eif
+/// values, its sections are the EIF's in table order with each ramdisk's contents, and a PCR
+/// file next to it is checked; a bare ramdisk has no PCRs and one ramdisk row.
+#[test]
+fn one_side_alone_has_describe_eif_pcrs_sections_and_pcr_file_check() {
+    use eifscope::analyze::{read_side, summarize_side};
+    use eifscope::report::Side;
+    let limits = Limits::default();
+    let source = SliceSource(fixture("single-a.eif"));
+    let input = Input { name: "single-a.eif".into(), source: &source, pcr_file: Some(("single-a.pcrs".into(), fixture("single-a.pcrs").to_vec())) };
+    let image = read_side(&input, Side::B, &limits).unwrap();
+    let side = summarize_side(&input, &image, Side::B);
+    assert_eq!(side.side, Side::B);
+    assert_eq!(side.kind, "EIF");
+    assert_eq!(side.input.name, "single-a.eif");
+    let describe: Value = serde_json::from_slice(include_bytes!("fixtures/single-a.describe.json")).unwrap();
+    let shown: Vec<(String, String)> = side.pcrs.iter().map(|p| (p.pcr.clone(), p.value.clone())).collect();
+    let want: Vec<(String, String)> =
+        ["PCR0", "PCR1", "PCR2"].iter().map(|k| (k.to_string(), describe["Measurements"][k].as_str().unwrap().to_owned())).collect();
+    assert_eq!(shown, want);
+    let names: Vec<&str> = side.sections.iter().map(|s| s.name.as_str()).collect();
+    assert_eq!(names[0], "Kernel");
+    assert!(names.contains(&"Ramdisk[0]"), "{names:?}");
+    let ramdisk = side.sections.iter().find(|s| s.name == "Ramdisk[0]").unwrap();
+    assert!(ramdisk.detail.as_deref().is_some_and(|d| d.contains("entries")), "{ramdisk:?}");
+    let check = side.pcr_file.as_ref().expect("pcr file checked");
+    assert!(check.matches, "{check:?}");
+    assert_eq!(check.side, Side::B);
+
+    let bare = SliceSource(fixture("basic-customer-a.cpio.gz"));
+    let input = Input { name: "c.cpio.gz".into(), source: &bare, pcr_file: None };
+    let image = read_side(&input, Side::A, &limits).unwrap();
+    let side = summarize_side(&input, &image, Side::A);
+    assert!(side.kind.starts_with("ramdisk (gzip"), "{}", side.kind);
+    assert!(side.pcrs.is_empty());
+    assert_eq!(side.sections.len(), 1);
+    assert_eq!(side.sections[0].size, fixture("basic-customer-a.cpio.gz").len() as u64);
+}

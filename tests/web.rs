@@ -176,3 +176,41 @@ fn summary_is_shown_while_contents_are_compared() {
     assert_eq!(state.report.as_ref().unwrap().verdict.headline, "final");
     assert_eq!(state.phase, Phase::Done);
 }
+
+/// A job whose side A cannot be read ends in an error that keeps both the failure (file,
+/// offset) and side B on its own; a stale one is ignored, and a new comparison clears both.
+#[wasm_bindgen_test]
+fn unreadable_side_keeps_the_failure_and_the_other_side() {
+    use std::rc::Rc;
+    use eifscope::app::state::{failure_text, Action, Phase, SelectedFile, Side, State};
+    use eifscope::report::{InputSide, Side as ReportSide, SidePcr, SideSummary};
+    use eifscope::sniff::FileRole;
+    use eifscope::worker::Failure;
+    use yew::Reducible;
+
+    let image = |name: &str| {
+        let bytes = js_sys::Uint8Array::from(&b".eif"[..]);
+        SelectedFile::new(File::new_with_u8_array_sequence(&js_sys::Array::of1(&bytes), name).unwrap(), FileRole::Image)
+    };
+    let failure = Failure { side: Some(ReportSide::A), file: "a.eif".into(), offset: Some(26), message: "num_sections at 0x1a: 65535 exceeds the maximum of 32".into() };
+    let readable = Rc::new(SideSummary {
+        side: ReportSide::B,
+        input: InputSide { name: "b.eif".into(), size: 4, blake3: String::new(), summary: serde_json::Value::Null },
+        kind: "EIF".into(),
+        pcrs: vec![SidePcr { pcr: "PCR0".into(), value: "00".into(), fed_by: Vec::new() }],
+        sections: Vec::new(),
+        pcr_file: None,
+    });
+    assert_eq!(failure_text(&failure), "Local build (A): a.eif, at byte offset 26 (0x1a): num_sections at 0x1a: 65535 exceeds the maximum of 32");
+    let state = Rc::new(State::default()).reduce(Action::Pick(Side::A, vec![image("a.eif"), image("b.eif")]));
+    let job = state.job;
+    let state = state.reduce(Action::Unreadable(job.wrapping_sub(1), vec![failure.clone()], Some(readable.clone())));
+    assert!(matches!(state.phase, Phase::Working(_)) && state.failures.is_empty(), "a stale failure is ignored");
+    let state = state.reduce(Action::Unreadable(job, vec![failure.clone()], Some(readable.clone())));
+    assert_eq!(state.phase, Phase::Error(failure_text(&failure)));
+    assert_eq!(state.failures, vec![failure]);
+    assert_eq!(state.readable.as_deref(), Some(&*readable));
+    assert!(state.report.is_none());
+    let state = state.reduce(Action::Rerun);
+    assert!(state.failures.is_empty() && state.readable.is_none(), "a new comparison starts clean");
+}

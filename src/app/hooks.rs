@@ -12,8 +12,8 @@ use yew::prelude::*;
 
 use crate::app::components::entries::NavCell;
 use crate::app::state::{Action, State};
-use crate::report::{share, Report, Side as ReportSide};
-use crate::worker::{Reply, Request, READY};
+use crate::report::{share, Report, Side as ReportSide, SideSummary};
+use crate::worker::{Failure, Reply, Request, READY};
 
 /// A started worker with the handlers it calls; dropping it stops the worker.
 pub struct RunningWorker {
@@ -84,20 +84,6 @@ fn phase_text(phase: &str, side: Option<ReportSide>) -> String {
     }
 }
 
-/// The message shown for a failed job: which file, where, what.
-pub fn failure_text(side: Option<ReportSide>, file: &str, offset: Option<u64>, message: &str) -> String {
-    let side = match side {
-        Some(ReportSide::A) => "A",
-        Some(ReportSide::B) => "B",
-        None => "",
-    };
-    match (file.is_empty(), offset) {
-        (true, _) => message.to_string(),
-        (false, Some(offset)) => format!("{side}: {file}, at byte offset {offset} ({offset:#x}): {message}"),
-        (false, None) => format!("{side}: {file}: {message}"),
-    }
-}
-
 /// Turns one worker message into an [`Action`].
 fn action_for(data: JsValue) -> Option<Action> {
     if let Some(text) = data.as_string() {
@@ -124,7 +110,11 @@ fn action_for(data: JsValue) -> Option<Action> {
         },
         // Meant for a coordinating worker, never for the page.
         Reply::Image { .. } => return None,
-        Reply::Failed { job, side, file, offset, message } => Action::Failed(job, failure_text(side, &file, offset, &message)),
+        Reply::Failed { job, side, file, offset, message } => Action::Unreadable(job, vec![Failure { side, file, offset, message }], None),
+        Reply::Unreadable { job, failures, readable } => match readable.map(|json| serde_json::from_str::<SideSummary>(&json)).transpose() {
+            Ok(readable) => Action::Unreadable(job, failures, readable.map(Rc::new)),
+            Err(err) => Action::Failed(job, format!("the worker's summary of the readable side could not be read: {err}")),
+        },
     })
 }
 

@@ -24,7 +24,7 @@ pub mod state;
 use yew::prelude::*;
 
 use components::drop_zone::DropZone;
-use components::report_view::ReportView;
+use components::report_view::{side_only, ReportView};
 use hooks::{location_fragment, use_fragment_share_links, use_page_drop, use_root_dataset, use_worker};
 use state::{Action, Phase, Side, State};
 
@@ -148,7 +148,7 @@ pub fn app(props: &AppProps) -> Html {
     let working = matches!(state.phase, Phase::Working(_));
 
     html! {
-        <main class={classes!(state.report.is_some().then_some("with-report"))}>
+        <main class={classes!((state.report.is_some() || state.readable.is_some()).then_some("with-report"))}>
             <header class="top">
                 <div>
                     <h1>{ "eifscope" }</h1>
@@ -191,7 +191,18 @@ pub fn app(props: &AppProps) -> Html {
             }
             <section class="status" data-testid="status" role="status" aria-live="polite">
                 if working { <span class="spinner" aria-hidden="true"></span> }
-                { status_text(&state) }
+                if matches!(state.phase, Phase::Error(_)) && !state.failures.is_empty() {
+                    { "Error: " }
+                    { for state.failures.iter().enumerate().map(|(i, failure)| html! {
+                        <>
+                            if i > 0 { <br /> }
+                            <span data-testid={format!("failure-{}", failure.side.map_or("x", |s| if s == crate::report::Side::A { "a" } else { "b" }))}
+                                data-offset={failure.offset.map(|o| o.to_string())}>{ state::failure_text(failure) }</span>
+                        </>
+                    }) }
+                } else {
+                    { status_text(&state) }
+                }
             </section>
             if working && state.read.iter().any(Option::is_some) {
                 <div class="read-progress" data-testid="read-progress">
@@ -205,6 +216,9 @@ pub fn app(props: &AppProps) -> Html {
             }
             if let Some(report) = &state.report {
                 <ReportView report={report.clone()} />
+            }
+            if let Some(readable) = &state.readable {
+                { side_only(readable) }
             }
         </main>
     }

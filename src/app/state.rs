@@ -7,7 +7,8 @@ use std::rc::Rc;
 
 use yew::Reducible;
 
-use crate::report::{share, Report};
+use crate::report::{share, Report, SideSummary};
+use crate::worker::Failure;
 use crate::sniff::FileRole;
 
 /// Which input a file belongs to.
@@ -147,6 +148,11 @@ pub struct State {
     pub note: Option<String>,
     /// True while `report` came from a share link (read-only: no images behind it).
     pub shared: bool,
+    /// Why the current job's images could not be read (one per failed side), shown with
+    /// [`Phase::Error`].
+    pub failures: Vec<Failure>,
+    /// The side that could be read when the other could not, on its own (no verdict).
+    pub readable: Option<Rc<SideSummary>>,
 }
 
 impl Default for State {
@@ -162,6 +168,8 @@ impl Default for State {
             report: None,
             note: None,
             shared: false,
+            failures: Vec::new(),
+            readable: None,
         }
     }
 }
@@ -197,6 +205,7 @@ impl State {
             self.job = self.job.wrapping_add(1);
         }
         self.note = None;
+        self.clear_failures();
         match share::decode(payload) {
             Ok(report) => {
                 self.report = Some(Rc::new(report));
@@ -216,6 +225,7 @@ impl State {
     fn restart_job(&mut self) {
         self.report = None;
         self.note = None;
+        self.clear_failures();
         self.shared = false;
         if !self.ready_to_compare() {
             self.phase = Phase::Idle;
@@ -227,6 +237,11 @@ impl State {
         self.job = self.job.wrapping_add(1);
         self.read = [None, None];
         self.phase = Phase::Working("Waiting for the worker…".into());
+    }
+
+    fn clear_failures(&mut self) {
+        self.failures.clear();
+        self.readable = None;
     }
 
     fn restart_worker(&mut self) {
@@ -260,6 +275,9 @@ pub enum Action {
     Finished(u32, Rc<Report>),
     /// Job `.0` failed (the message names file, offset and problem).
     Failed(u32, String),
+    /// Job `.0` could not read one or both images: why (per side), and the other side on its
+    /// own when it could be read.
+    Unreadable(u32, Vec<Failure>, Option<Rc<SideSummary>>),
     /// Stop the running comparison: the worker is terminated and restarted.
     Cancel,
     /// Compare the current files again.
@@ -309,6 +327,7 @@ impl Reducible for State {
             Action::WorkerFailed(message) => {
                 next.worker = WorkerStatus::Failed;
                 next.phase = Phase::Error(message);
+                next.clear_failures();
             }
             Action::Progress(job, text) if job == next.job && matches!(next.phase, Phase::Working(_)) => {
                 next.phase = Phase::Working(text);
@@ -330,14 +349,22 @@ impl Reducible for State {
             Action::Failed(job, message) if job == next.job && matches!(next.phase, Phase::Working(_)) => {
                 next.phase = Phase::Error(message);
             }
+            Action::Unreadable(job, failures, readable) if job == next.job && matches!(next.phase, Phase::Working(_)) => {
+                next.phase = Phase::Error(failures.iter().map(failure_text).collect::<Vec<_>>().join(" "));
+                next.failures = failures;
+                next.readable = readable;
+            }
             // A stale reply from an earlier job.
-            Action::Progress(..) | Action::Bytes(..) | Action::Summary(..) | Action::Finished(..) | Action::Failed(..) => return self,
+            Action::Progress(..) | Action::Bytes(..) | Action::Summary(..) | Action::Finished(..) | Action::Failed(..) | Action::Unreadable(..) => {
+                return self
+            }
             Action::Rerun => next.restart_job(),
             Action::OpenShareLink(payload) => return Rc::new(next.open_share_link(&payload)),
             Action::LeaveShared => {
                 next.shared = false;
                 next.report = None;
                 next.note = None;
+                next.clear_failures();
                 if !matches!(next.phase, Phase::Working(_)) {
                     next.phase = Phase::Idle;
                 }
@@ -354,6 +381,22 @@ impl Reducible for State {
             }
         }
         Rc::new(next)
+    }
+}
+
+/// A failed side for people: "Local build (A): x.eif, at byte offset 26 (0x1a): num_sections
+/// at 0x1a: 65535 exceeds the maximum of 32".
+pub fn failure_text(failure: &Failure) -> String {
+    let Failure { side, file, offset, message } = failure;
+    let who = match side {
+        Some(crate::report::Side::A) => format!("{} (A): ", Side::A.label()),
+        Some(crate::report::Side::B) => format!("{} (B): ", Side::B.label()),
+        None => String::new(),
+    };
+    match (file.is_empty(), offset) {
+        (true, _) => format!("{who}{message}"),
+        (false, Some(offset)) => format!("{who}{file}, at byte offset {offset} ({offset:#x}): {message}"),
+        (false, None) => format!("{who}{file}: {message}"),
     }
 }
 

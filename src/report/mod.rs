@@ -92,6 +92,43 @@ pub struct InputSide {
     pub summary: serde_json::Value,
 }
 
+/// One input on its own, with no verdict: what is shown of the side that could be read when
+/// the other could not (see `crate::analyze::summarize_side`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SideSummary {
+    pub side: Side,
+    pub input: InputSide,
+    /// "EIF", or "ramdisk (gzip+cpio newc)" for a bare ramdisk file.
+    pub kind: String,
+    /// Its measurements ("PCR0" …), as in [`PcrRow`] with only this side's value.
+    pub pcrs: Vec<SidePcr>,
+    /// Its EIF sections in table order, or the one bare ramdisk.
+    pub sections: Vec<SideSection>,
+    /// The PCR file dropped next to it, checked against its measurements.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pcr_file: Option<PcrFileCheck>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SidePcr {
+    pub pcr: String,
+    pub value: String,
+    /// Sections that feed it, e.g. ["Kernel", "Cmdline", "Ramdisk[0]"].
+    pub fed_by: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SideSection {
+    /// "Kernel", "Ramdisk[1]", or "ramdisk" for a bare ramdisk file.
+    pub name: String,
+    /// Absolute offset of its header (of the file, for a bare ramdisk).
+    pub offset: u64,
+    pub size: u64,
+    /// What was found inside a ramdisk: "gzip+cpio newc · 36 entries · 6656 bytes decompressed".
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum VerdictKind {

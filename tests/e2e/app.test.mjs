@@ -198,7 +198,7 @@ test('a file that is not an image: a clear error naming file, problem and offset
     await page.setInputFiles('[data-testid=input-b]', fixture('basic-b.eif'));
   }), 'error');
   const status = await page.textContent('[data-testid=status]');
-  assert.match(status, /^Error: A: x\.eif, at byte offset 0 \(0x0\): not an eif \(magic 23204549, expected 2e656966\)/);
+  assert.match(status, /^Error: Local build \(A\): x\.eif, at byte offset 0 \(0x0\): not an eif \(magic 23204549, expected 2e656966\)/);
   await page.screenshot({ path: path.join(SHOTS, 'app-error.png') });
   // Replacing the bad file recovers.
   assert.equal(await resultOf(page, () => page.setInputFiles('[data-testid=input-a]', fixture('basic-a.eif'))), 'done');

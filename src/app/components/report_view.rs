@@ -17,7 +17,7 @@ use crate::app::components::entries::{Files, NavCell};
 use crate::app::components::export::Export;
 use crate::app::hooks::use_jk_navigation;
 use crate::report::html::verdict_class;
-use crate::report::{anchor_id, Confidence, FieldChange, Layer, LayerStatus, PcrFileCheck, Report, Side};
+use crate::report::{anchor_id, Confidence, FieldChange, Layer, LayerStatus, PcrFileCheck, Report, Side, SideSummary};
 
 #[derive(Properties, PartialEq)]
 pub struct ReportViewProps {
@@ -50,6 +50,68 @@ pub fn report_view(props: &ReportViewProps) -> Html {
             <Files report={report.clone()} nav={(*nav).clone()} />
             { diagnostics(report) }
             <footer class="report-footer">{ format!("{} · report format {}", report.tool, report.version) }</footer>
+        </article>
+    }
+}
+
+/// The side that could be read when the other could not: its name, kind, measurements,
+/// sections and PCR-file check, with no verdict (nothing to compare it with).
+pub fn side_only(summary: &SideSummary) -> Html {
+    let letter = side_letter(summary.side);
+    let label = match summary.side {
+        Side::A => "Local build",
+        Side::B => "Deployed",
+    };
+    html! {
+        <article class="report side-only" data-testid="side-summary" data-side={letter.to_lowercase()}>
+            <section class="panel">
+                <h2>{ format!("{label} ({letter}) on its own") }</h2>
+                <p class="inputs">
+                    <span class="badge" aria-hidden="true">{ letter }</span>{ " " }<code data-testid="side-name">{ summary.input.name.clone() }</code>
+                    { format!(" ({} bytes) · ", summary.input.size) }<span data-testid="side-kind">{ summary.kind.clone() }</span>
+                </p>
+                <p class="note">{ "Not compared: the other image could not be read (see the error above). This is what this image holds." }</p>
+            </section>
+            <section class="panel">
+                <h2>{ "Measurements" }</h2>
+                if summary.pcrs.is_empty() {
+                    <p class="muted">{ "A bare ramdisk has no measurements." }</p>
+                } else {
+                    <div class="table-scroll">
+                        <table class="pcrs" data-testid="side-pcr-table">
+                            <thead><tr><th>{ "PCR" }</th><th>{ letter }</th><th>{ "fed by" }</th></tr></thead>
+                            <tbody>
+                                { for summary.pcrs.iter().map(|p| html! {
+                                    <tr data-testid={format!("pcr-{}", p.pcr)}>
+                                        <th>{ p.pcr.clone() }</th>
+                                        <td data-side={letter.to_lowercase()}><code class="hash">{ p.value.clone() }</code></td>
+                                        <td>{ p.fed_by.join(", ") }</td>
+                                    </tr>
+                                }) }
+                            </tbody>
+                        </table>
+                    </div>
+                }
+                { for summary.pcr_file.iter().map(pcr_file) }
+            </section>
+            <section class="panel">
+                <h2>{ "Sections" }</h2>
+                <div class="table-scroll">
+                    <table class="fields" data-testid="side-sections">
+                        <thead><tr><th>{ "section" }</th><th>{ "offset" }</th><th>{ "size" }</th><th>{ "holds" }</th></tr></thead>
+                        <tbody>
+                            { for summary.sections.iter().map(|s| html! {
+                                <tr data-field={s.name.clone()}>
+                                    <th>{ s.name.clone() }</th>
+                                    <td><code>{ format!("{:#x}", s.offset) }</code></td>
+                                    <td>{ format!("{} bytes", s.size) }</td>
+                                    <td>{ s.detail.clone().unwrap_or_default() }</td>
+                                </tr>
+                            }) }
+                        </tbody>
+                    </table>
+                </div>
+            </section>
         </article>
     }
 }
