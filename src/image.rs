@@ -16,7 +16,7 @@ use crate::compare::entries::{normalise_path, EntryView};
 use crate::diagnostics::Diagnostic;
 use crate::formats::bytes::escape_bytes;
 use crate::formats::compression::{sniff, Checkpoints};
-use crate::formats::eif::{read_eif, EifError, EifModel, SectionKind};
+use crate::formats::eif::{read_eif_with, EifError, EifModel, SectionKind};
 use crate::formats::pcrs::PcrValue;
 use crate::formats::ramdisk::{self, Ramdisk};
 use crate::limits::Limits;
@@ -101,14 +101,15 @@ pub fn read_image(name: &str, src: &dyn ByteSource, limits: &Limits) -> Result<I
     let n = usize::try_from(src.len().min(8)).unwrap_or(0);
     src.read_at(0, &mut head[..n]).map_err(|e| ImageError { offset: 0, message: e.to_string() })?;
     if n >= 4 && head[..4] == *b".eif" {
-        // The EIF's single streaming pass also hashes the whole file.
-        let eif = read_eif(src)?;
-        let blake3 = eif.blake3.clone();
+        // The EIF's single streaming pass hashes the whole file and parses each ramdisk as
+        // its bytes go by.
         let mut ramdisks = Vec::new();
-        for (i, section) in eif.sections_of(SectionKind::Ramdisk).enumerate() {
-            let (model, checkpoints) = ramdisk::parse_ramdisk_indexed(src, section.data_offset, section.present_len, limits);
-            ramdisks.push(ImageRamdisk { index: i as u32, section_index: Some(section.index), model, checkpoints });
-        }
+        let eif = read_eif_with(src, &mut |section, source| {
+            let (model, checkpoints) = ramdisk::parse_ramdisk_indexed(source, section.data_offset, section.present_len, limits);
+            // At most MAX_SECTIONS ramdisks: fits in u32.
+            ramdisks.push(ImageRamdisk { index: ramdisks.len() as u32, section_index: Some(section.index), model, checkpoints });
+        })?;
+        let blake3 = eif.blake3.clone();
         let mut diagnostics = eif.diagnostics.clone();
         for rd in &ramdisks {
             let context = format!("ramdisk {}", rd.index);

@@ -51,7 +51,7 @@ pub const READY: &str = "ready";
 pub const PING: &str = "ping";
 
 /// Bytes read from a `Blob` at once; reads are served from the last few such blocks.
-const BLOCK: u64 = 1 << 20;
+const BLOCK: u64 = 4 << 20;
 /// Blocks kept (two ramdisks walked in alternation plus the hasher fit).
 const CACHED_BLOCKS: usize = 4;
 

@@ -317,3 +317,48 @@ fn one_side_alone_has_describe_eif_pcrs_sections_and_pcr_file_check() {
     assert_eq!(side.sections.len(), 1);
     assert_eq!(side.sections[0].size, fixture("basic-customer-a.cpio.gz").len() as u64);
 }
+
+/// A source that records every read, to check how often each byte is read.
+struct CountingSource<'a> {
+    bytes: &'a [u8],
+    reads: std::cell::RefCell<Vec<(u64, u64)>>,
+}
+
+impl eifscope::source::ByteSource for CountingSource<'_> {
+    fn len(&self) -> u64 {
+        self.bytes.len() as u64
+    }
+    fn read_at(&self, offset: u64, buf: &mut [u8]) -> Result<(), eifscope::source::SourceError> {
+        self.reads.borrow_mut().push((offset, buf.len() as u64));
+        SliceSource(self.bytes).read_at(offset, buf)
+    }
+}
+
+/// The single pass parses each ramdisk while hashing the file: a ramdisk's bytes are read from
+/// the source exactly once (in the browser every read crosses from the `File` into wasm), and
+/// the model equals the one of the plain streaming pass (`read_eif`, which the describe JSON
+/// checks in eif_fixtures.rs hold to AWS's values).
+#[test]
+fn an_eif_is_read_once_and_measured_the_same() {
+    use eifscope::formats::eif::read_eif;
+    use eifscope::image::read_image;
+    for name in ["basic-a.eif", "multi.eif", "signed.eif", "nogz-a.eif", "meta-b.eif"] {
+        let bytes = fixture(name);
+        let counting = CountingSource { bytes, reads: Default::default() };
+        let image = read_image(name, &counting, &Limits::default()).unwrap();
+        let eif = image.eif.as_ref().unwrap();
+        let plain = read_eif(&SliceSource(bytes)).unwrap();
+        assert_eq!(serde_json::to_value(eif).unwrap(), serde_json::to_value(&plain).unwrap(), "{name}: same model as the plain pass");
+        let reads = counting.reads.borrow();
+        let ramdisks: Vec<_> = eif.sections.iter().filter(|s| s.kind == eifscope::formats::eif::SectionKind::Ramdisk).collect();
+        assert!(!ramdisks.is_empty(), "{name} has ramdisks");
+        assert_eq!(image.ramdisks.len(), ramdisks.len(), "{name}: every ramdisk parsed");
+        for section in ramdisks {
+            let (start, end) = (section.data_offset, section.data_end());
+            let read: u64 = reads.iter().map(|&(o, n)| (o + n).min(end).saturating_sub(o.max(start))).sum();
+            assert_eq!(read, section.present_len, "{name}: ramdisk section {} read once", section.index);
+        }
+        let total: u64 = reads.iter().map(|&(_, n)| n).sum();
+        assert!(total < bytes.len() as u64 * 3 / 2, "{name}: {total} bytes read for a {}-byte file", bytes.len());
+    }
+}

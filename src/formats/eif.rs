@@ -18,6 +18,7 @@
 //! overlaps, truncated payloads, odd section types…) becomes a [`Diagnostic`] next to the
 //! partial model.
 
+use std::cell::RefCell;
 use std::fmt;
 
 use serde::{Deserialize, Serialize, Serializer};
@@ -384,6 +385,15 @@ pub fn parse_header(data: &[u8]) -> Result<EifHeader, EifError> {
 
 /// Reads and checks a whole EIF: see the module doc.
 pub fn read_eif(src: &dyn ByteSource) -> Result<EifModel, EifError> {
+    read_eif_with(src, &mut |_, _| {})
+}
+
+/// [`read_eif`], handing each ramdisk section to `on_ramdisk` once, in table order, with a
+/// source to read it from. When the payloads are in ascending order (every known producer)
+/// this happens inside the single streaming pass: the bytes the callback reads in order are
+/// hashed as they go by, so a ramdisk parsed there is read from the file once, not twice
+/// (in the browser every byte read crosses from the `File` into wasm memory).
+pub fn read_eif_with(src: &dyn ByteSource, on_ramdisk: &mut dyn FnMut(&Section, &dyn ByteSource)) -> Result<EifModel, EifError> {
     let file_size = src.len();
     let head_len = usize::try_from(file_size.min(HEADER_LEN)).unwrap_or(0);
     let mut head = vec![0u8; head_len];
@@ -399,37 +409,54 @@ pub fn read_eif(src: &dyn ByteSource) -> Result<EifModel, EifError> {
     // One chunked pass: CRC, per-section SHA-384 and (when the layout allows) the PCRs.
     let roles = measure::assign_roles(&sections);
     let stream_pcrs = payloads_ascending(&sections);
-    let mut pcrs = PcrAccumulator::new(&roles);
+    let pcrs = PcrAccumulator::new(&roles);
     // A section whose bytes are exactly one PCR register's input gets that register's digest.
     let shared = if stream_pcrs { pcrs.sole_pcr2_section() } else { None };
-    let mut section_hashers: Vec<Option<Sha384>> =
-        (0..sections.len()).map(|i| (Some(i) != shared).then(Sha384::new)).collect();
-    let mut first_bytes: Vec<Vec<u8>> = sections.iter().map(|_| Vec::new()).collect();
-    let mut crc = crc32fast::Hasher::new();
-    let mut whole = blake3::Hasher::new();
+    let section_hashers: Vec<Option<Sha384>> = (0..sections.len()).map(|i| (Some(i) != shared).then(Sha384::new)).collect();
+    let mut pass = StreamPass {
+        sections: &sections,
+        stream_pcrs,
+        pos: 0,
+        crc: crc32fast::Hasher::new(),
+        whole: blake3::Hasher::new(),
+        section_hashers,
+        first_bytes: sections.iter().map(|_| Vec::new()).collect(),
+        pcrs,
+    };
     let mut buf = vec![0u8; usize::try_from(file_size).unwrap_or(CHUNK_LEN).min(CHUNK_LEN)];
-    let mut pos = 0u64;
-    while pos < file_size {
-        let n = usize::try_from(file_size - pos).unwrap_or(CHUNK_LEN).min(CHUNK_LEN);
-        let chunk = &mut buf[..n];
-        src.read_at(pos, chunk).map_err(|e| EifError::read("eif data", e))?;
-        let chunk = &buf[..n];
-        feed_crc(&mut crc, pos, chunk);
-        whole.update(chunk);
-        for (i, section) in sections.iter().enumerate() {
-            if let Some(part) = intersect(pos, chunk, section.data_offset, section.present_len) {
-                if let Some(h) = &mut section_hashers[i] {
-                    h.update(part);
+    // Ramdisks handed over inside the pass: only where one pass sees payloads in table order.
+    let mut inline: Vec<&Section> = if stream_pcrs { sections.iter().filter(|s| s.kind == SectionKind::Ramdisk).collect() } else { Vec::new() };
+    inline.reverse();
+    while pass.pos < file_size {
+        if let Some(&section) = inline.last() {
+            if pass.pos >= section.data_offset {
+                inline.pop();
+                if pass.pos == section.data_offset {
+                    let tap = Tap { src, pass: RefCell::new(&mut pass) };
+                    on_ramdisk(section, &tap);
+                } else {
+                    on_ramdisk(section, src);
                 }
-                let keep = FIRST_BYTES_LEN.saturating_sub(first_bytes[i].len()).min(part.len());
-                first_bytes[i].extend_from_slice(&part[..keep]);
-                if stream_pcrs {
-                    pcrs.feed(i, part);
-                }
+                continue;
             }
         }
-        pos += n as u64;
+        // Up to the next ramdisk's payload at most, so the pass stops exactly there.
+        let stop = inline.last().map_or(file_size, |s| s.data_offset.min(file_size));
+        let n = usize::try_from(stop - pass.pos).unwrap_or(CHUNK_LEN).min(CHUNK_LEN);
+        let chunk = &mut buf[..n];
+        src.read_at(pass.pos, chunk).map_err(|e| EifError::read("eif data", e))?;
+        pass.feed(&buf[..n]);
     }
+    // Ramdisks the pass did not reach (payload past the end of the file) or could not take.
+    for section in inline.into_iter().rev() {
+        on_ramdisk(section, src);
+    }
+    if !stream_pcrs {
+        for section in sections.iter().filter(|s| s.kind == SectionKind::Ramdisk) {
+            on_ramdisk(section, src);
+        }
+    }
+    let StreamPass { crc, whole, section_hashers, first_bytes, mut pcrs, .. } = pass;
     if !stream_pcrs {
         diagnostics.push(Diagnostic::info(
             CONTEXT,
@@ -716,6 +743,68 @@ fn walk_sections(src: &dyn ByteSource, sections: &[Section], out: &mut Vec<Diagn
         out.push(Diagnostic::warning(CONTEXT, Some(HEADER_LEN), message));
     }
     Ok(SectionWalk { entries, stopped, agrees_with_table })
+}
+
+/// The state of [`read_eif_with`]'s single pass over the file: every byte is fed once, in
+/// file order, from `pos` on.
+struct StreamPass<'s> {
+    sections: &'s [Section],
+    stream_pcrs: bool,
+    /// The next byte the pass expects.
+    pos: u64,
+    crc: crc32fast::Hasher,
+    whole: blake3::Hasher,
+    section_hashers: Vec<Option<Sha384>>,
+    first_bytes: Vec<Vec<u8>>,
+    pcrs: PcrAccumulator,
+}
+
+impl StreamPass<'_> {
+    /// Feeds `chunk`, the bytes at `pos..`.
+    fn feed(&mut self, chunk: &[u8]) {
+        let pos = self.pos;
+        feed_crc(&mut self.crc, pos, chunk);
+        self.whole.update(chunk);
+        for (i, section) in self.sections.iter().enumerate() {
+            if let Some(part) = intersect(pos, chunk, section.data_offset, section.present_len) {
+                if let Some(h) = &mut self.section_hashers[i] {
+                    h.update(part);
+                }
+                let keep = FIRST_BYTES_LEN.saturating_sub(self.first_bytes[i].len()).min(part.len());
+                self.first_bytes[i].extend_from_slice(&part[..keep]);
+                if self.stream_pcrs {
+                    self.pcrs.feed(i, part);
+                }
+            }
+        }
+        self.pos = pos + chunk.len() as u64;
+    }
+}
+
+/// The file as a ramdisk parser inside the pass sees it: reads go to the file, and the part of
+/// each read that continues the pass (starts at or before its position and reaches past it) is
+/// fed to it. Reads elsewhere are served as they are; the pass reads what it missed itself.
+struct Tap<'a, 's> {
+    src: &'a dyn ByteSource,
+    pass: RefCell<&'a mut StreamPass<'s>>,
+}
+
+impl ByteSource for Tap<'_, '_> {
+    fn len(&self) -> u64 {
+        self.src.len()
+    }
+
+    fn read_at(&self, offset: u64, buf: &mut [u8]) -> Result<(), SourceError> {
+        self.src.read_at(offset, buf)?;
+        let mut pass = self.pass.borrow_mut();
+        let end = offset.saturating_add(buf.len() as u64);
+        if offset <= pass.pos && pass.pos < end {
+            // Below buf.len(): fits in usize.
+            let from = (pass.pos - offset) as usize;
+            pass.feed(&buf[from..]);
+        }
+        Ok(())
+    }
 }
 
 /// True when payloads in table order are ascending and disjoint, so one forward pass sees them
