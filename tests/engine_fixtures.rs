@@ -6,7 +6,7 @@
 use wasm_bindgen_test::wasm_bindgen_test as test;
 
 use eifscope::analyze::{compare, sections_differ, Input};
-use eifscope::formats::ramdisk::SliceSource;
+use eifscope::source::SliceSource;
 use eifscope::limits::Limits;
 use eifscope::report::{Report, VerdictKind};
 use serde_json::Value;

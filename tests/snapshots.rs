@@ -5,7 +5,7 @@
 #![cfg(not(target_arch = "wasm32"))]
 
 use eifscope::analyze::{compare, Input};
-use eifscope::formats::ramdisk::SliceSource;
+use eifscope::source::SliceSource;
 use eifscope::limits::Limits;
 use eifscope::report::{html, Report};
 

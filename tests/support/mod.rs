@@ -16,7 +16,7 @@
 #![allow(dead_code)]
 
 use eifscope::analyze::{compare, Input};
-use eifscope::formats::ramdisk::SliceSource;
+use eifscope::source::SliceSource;
 use eifscope::limits::Limits;
 use eifscope::report::Report;
 
