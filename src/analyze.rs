@@ -332,10 +332,6 @@ fn pcr_rows(ia: &Image, ib: &Image) -> Vec<PcrRow> {
     rows
 }
 
-fn change(field: &str, a: impl ToString, b: impl ToString) -> FieldChange {
-    FieldChange { field: field.to_owned(), a: a.to_string(), b: b.to_string() }
-}
-
 fn layer(id: &str, title: &str, measured: &[&str], changes: Vec<FieldChange>, notes: Vec<String>) -> Layer {
     Layer {
         id: id.to_owned(),
@@ -353,7 +349,7 @@ fn header_layer(a: &EifModel, b: &EifModel) -> Layer {
     let mut c = Vec::new();
     let mut cmp = |field: &str, x: String, y: String| {
         if x != y {
-            c.push(change(field, x, y));
+            c.push(FieldChange::new(field, x, y));
         }
     };
     cmp("version", ha.version.to_string(), hb.version.to_string());
@@ -380,14 +376,14 @@ fn sections_layer(a: &EifModel, b: &EifModel) -> Layer {
     let (ka, kb) = (kinds(a), kinds(b));
     let structural = ka != kb;
     if structural {
-        c.push(change("layout", &ka, &kb));
+        c.push(FieldChange::new("layout", &ka, &kb));
     }
     // Sections by label: which payloads differ (their contents are compared in later layers).
     for s in &a.sections {
         let label = section_label(a, s.index);
         if let Some(t) = b.sections.iter().find(|t| section_label(b, t.index) == label) {
             if s.sha384 != t.sha384 {
-                c.push(change(&label, format!("{} bytes, sha384 {}", s.size, short(&s.sha384)), format!("{} bytes, sha384 {}", t.size, short(&t.sha384))));
+                c.push(FieldChange::new(&label, format!("{} bytes, sha384 {}", s.size, short(&s.sha384)), format!("{} bytes, sha384 {}", t.size, short(&t.sha384))));
             }
         }
     }
@@ -412,21 +408,21 @@ fn kernel_layer(a: &EifModel, b: &EifModel) -> Layer {
     match (&a.kernel, &b.kernel) {
         (Some(ka), Some(kb)) => {
             if ka.sha384 != kb.sha384 {
-                c.push(change("sha384", &ka.sha384, &kb.sha384));
+                c.push(FieldChange::new("sha384", &ka.sha384, &kb.sha384));
             }
             if ka.size != kb.size {
-                c.push(change("size", ka.size, kb.size));
+                c.push(FieldChange::new("size", ka.size, kb.size));
             }
             if ka.version != kb.version {
-                c.push(change("version", ka.version.as_deref().unwrap_or("-"), kb.version.as_deref().unwrap_or("-")));
+                c.push(FieldChange::new("version", ka.version.as_deref().unwrap_or("-"), kb.version.as_deref().unwrap_or("-")));
             }
             if ka.format != kb.format {
-                c.push(change("format", format!("{:?}", ka.format), format!("{:?}", kb.format)));
+                c.push(FieldChange::new("format", format!("{:?}", ka.format), format!("{:?}", kb.format)));
             }
         }
         (ka, kb) => {
             if ka.is_some() != kb.is_some() {
-                c.push(change("kernel", ka.is_some(), kb.is_some()));
+                c.push(FieldChange::new("kernel", ka.is_some(), kb.is_some()));
             }
         }
     }
@@ -452,13 +448,13 @@ fn cmdline_layer(src_a: &dyn ByteSource, a: &EifModel, src_b: &dyn ByteSource, b
         let removed: Vec<&String> = ta.iter().filter(|t| !tb.contains(t)).collect();
         let added: Vec<&String> = tb.iter().filter(|t| !ta.contains(t)).collect();
         for t in &removed {
-            c.push(change("token removed", t.as_str(), ""));
+            c.push(FieldChange::new("token removed", t.as_str(), ""));
         }
         for t in &added {
-            c.push(change("token added", "", t.as_str()));
+            c.push(FieldChange::new("token added", "", t.as_str()));
         }
         if removed.is_empty() && added.is_empty() {
-            c.push(change("cmdline", crate::formats::bytes::escape_bytes(&ca), crate::formats::bytes::escape_bytes(&cb)));
+            c.push(FieldChange::new("cmdline", crate::formats::bytes::escape_bytes(&ca), crate::formats::bytes::escape_bytes(&cb)));
             notes.push("same tokens, different order or whitespace".into());
         }
     }
@@ -492,7 +488,7 @@ fn metadata_layer(a: &EifModel, b: &EifModel) -> Layer {
     let c: Vec<FieldChange> = keys
         .into_iter()
         .filter(|k| fa.get(*k) != fb.get(*k))
-        .map(|k| change(k, fa.get(k).map(String::as_str).unwrap_or("(absent)"), fb.get(k).map(String::as_str).unwrap_or("(absent)")))
+        .map(|k| FieldChange::new(k, fa.get(k).map(String::as_str).unwrap_or("(absent)"), fb.get(k).map(String::as_str).unwrap_or("(absent)")))
         .collect();
     let mut l = layer("metadata", "Metadata", &[], c, vec!["metadata is NOT measured: it changes the file and its CRC, never a PCR".into()]);
     if a.metadata.is_none() && b.metadata.is_none() {
@@ -521,11 +517,11 @@ fn signature_layer(a: &EifModel, b: &EifModel) -> Layer {
                 ("PCR8", &sa.pcr8, &sb.pcr8),
             ] {
                 if x != y {
-                    c.push(change(f, x, y));
+                    c.push(FieldChange::new(f, x, y));
                 }
             }
             if sa.verification.verified != sb.verification.verified {
-                c.push(change("verified", sa.verification.verified, sb.verification.verified));
+                c.push(FieldChange::new("verified", sa.verification.verified, sb.verification.verified));
             }
             if c.is_empty() {
                 notes.push("same certificate; signature bytes may still differ (ECDSA is randomised) and are not measured".into());
@@ -569,27 +565,27 @@ fn ramdisk_layers(ia: &Image, ib: &Image, skip_a: u32, skip_b: u32) -> Vec<Layer
         let mut c = Vec::new();
         let (fx, fy) = (compression_name(mx), compression_name(my));
         if fx != fy {
-            c.push(change("format", &fx, &fy));
+            c.push(FieldChange::new("format", &fx, &fy));
         }
         let gx = mx.layers.first().and_then(|l| l.gzip.as_ref());
         let gy = my.layers.first().and_then(|l| l.gzip.as_ref());
         if let (Some(gx), Some(gy)) = (gx, gy) {
             if gx.mtime != gy.mtime {
-                c.push(change("gzip mtime", gx.mtime, gy.mtime));
+                c.push(FieldChange::new("gzip mtime", gx.mtime, gy.mtime));
             }
             if gx.xfl != gy.xfl {
-                c.push(change("gzip xfl (level hint)", format!("{} ({:?})", gx.xfl, gx.level_hint), format!("{} ({:?})", gy.xfl, gy.level_hint)));
+                c.push(FieldChange::new("gzip xfl (level hint)", format!("{} ({:?})", gx.xfl, gx.level_hint), format!("{} ({:?})", gy.xfl, gy.level_hint)));
             }
             if gx.os != gy.os {
-                c.push(change("gzip os", gx.os_name(), gy.os_name()));
+                c.push(FieldChange::new("gzip os", gx.os_name(), gy.os_name()));
             }
             if gx.name != gy.name {
                 let show = |n: &Option<Vec<u8>>| n.as_deref().map(crate::formats::bytes::escape_bytes).unwrap_or_else(|| "(none)".into());
-                c.push(change("gzip name", show(&gx.name), show(&gy.name)));
+                c.push(FieldChange::new("gzip name", show(&gx.name), show(&gy.name)));
             }
         }
         if mx.layers.len() != my.layers.len() {
-            c.push(change("members", mx.layers.len(), my.layers.len()));
+            c.push(FieldChange::new("members", mx.layers.len(), my.layers.len()));
         }
         let same_archive = mx.decompressed_digest == my.decompressed_digest && mx.decompressed_len == my.decompressed_len;
         let section_sha = |im: &Image, r: &crate::image::ImageRamdisk| {
@@ -601,7 +597,7 @@ fn ramdisk_layers(ia: &Image, ib: &Image, skip_a: u32, skip_b: u32) -> Vec<Layer
             _ => mx.len != my.len || !same_archive,
         };
         if compressed_differ && same_archive && c.is_empty() && fx == fy && !fx.starts_with("cpio") {
-            c.push(change("compressed bytes", format!("{} bytes", mx.len), format!("{} bytes", my.len)));
+            c.push(FieldChange::new("compressed bytes", format!("{} bytes", mx.len), format!("{} bytes", my.len)));
         }
         let mut notes = Vec::new();
         if same_archive && compressed_differ {
@@ -614,17 +610,17 @@ fn ramdisk_layers(ia: &Image, ib: &Image, skip_a: u32, skip_b: u32) -> Vec<Layer
         out.push(comp);
         let mut ac = Vec::new();
         if !same_archive {
-            ac.push(change("decompressed", format!("{} bytes, digest {}", mx.decompressed_len, short(&hex::encode(mx.decompressed_digest))), format!("{} bytes, digest {}", my.decompressed_len, short(&hex::encode(my.decompressed_digest)))));
+            ac.push(FieldChange::new("decompressed", format!("{} bytes, digest {}", mx.decompressed_len, short(&hex::encode(mx.decompressed_digest))), format!("{} bytes, digest {}", my.decompressed_len, short(&hex::encode(my.decompressed_digest)))));
         }
         if mx.entries.len() != my.entries.len() {
-            ac.push(change("entries", mx.entries.len(), my.entries.len()));
+            ac.push(FieldChange::new("entries", mx.entries.len(), my.entries.len()));
         }
         if mx.archives.len() != my.archives.len() {
-            ac.push(change("archives", mx.archives.len(), my.archives.len()));
+            ac.push(FieldChange::new("archives", mx.archives.len(), my.archives.len()));
         }
         let trailer_pad = |m: &crate::formats::ramdisk::Ramdisk| m.archives.last().map(|a| a.padding_after).unwrap_or(0);
         if trailer_pad(mx) != trailer_pad(my) {
-            ac.push(change("padding after trailer", trailer_pad(mx), trailer_pad(my)));
+            ac.push(FieldChange::new("padding after trailer", trailer_pad(mx), trailer_pad(my)));
         }
         out.push(layer(&format!("ramdisk-{index}-archive"), &format!("{label} cpio archive"), &pcrs, ac, Vec::new()));
     }

@@ -1,7 +1,8 @@
 //! Random-access byte sources: the core reads images through [`ByteSource`], never from files.
 //!
-//! A slice is a source; the CLI wraps a file, the web worker wraps a `Blob`. Keeping this a
-//! trait lets a 2 GB image be walked in chunks without ever holding it in one `Vec`.
+//! A slice is a source ([`SliceSource`] borrows one); the CLI wraps a file, the web worker wraps
+//! a `Blob`. Keeping this a trait lets a 2 GB image be walked in chunks without ever holding it
+//! in one `Vec`.
 
 use std::fmt;
 use std::io;
@@ -65,6 +66,19 @@ impl ByteSource for Vec<u8> {
     }
     fn read_at(&self, offset: u64, buf: &mut [u8]) -> Result<(), SourceError> {
         self.as_slice().read_at(offset, buf)
+    }
+}
+
+/// A borrowed slice as a [`ByteSource`] (`[u8]` itself is unsized, so `&[u8]` cannot coerce
+/// to `&dyn ByteSource`).
+pub struct SliceSource<'a>(pub &'a [u8]);
+
+impl ByteSource for SliceSource<'_> {
+    fn len(&self) -> u64 {
+        self.0.len() as u64
+    }
+    fn read_at(&self, offset: u64, buf: &mut [u8]) -> Result<(), SourceError> {
+        self.0.read_at(offset, buf)
     }
 }
 

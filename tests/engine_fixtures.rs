@@ -5,31 +5,14 @@
 #[cfg(target_arch = "wasm32")]
 use wasm_bindgen_test::wasm_bindgen_test as test;
 
+mod support;
+
 use eifscope::analyze::{compare, sections_differ, Input};
-use eifscope::formats::ramdisk::SliceSource;
+use eifscope::source::SliceSource;
 use eifscope::limits::Limits;
 use eifscope::report::{Report, VerdictKind};
 use serde_json::Value;
-
-pub fn fixture(name: &str) -> &'static [u8] {
-    match name {
-        "basic-a.eif" => include_bytes!("fixtures/basic-a.eif"),
-        "basic-b.eif" => include_bytes!("fixtures/basic-b.eif"),
-        "nogz-a.eif" => include_bytes!("fixtures/nogz-a.eif"),
-        "nogz-b.eif" => include_bytes!("fixtures/nogz-b.eif"),
-        "single-a.eif" => include_bytes!("fixtures/single-a.eif"),
-        "single-b.eif" => include_bytes!("fixtures/single-b.eif"),
-        "multi.eif" => include_bytes!("fixtures/multi.eif"),
-        "signed.eif" => include_bytes!("fixtures/signed.eif"),
-        "meta-a.eif" => include_bytes!("fixtures/meta-a.eif"),
-        "meta-b.eif" => include_bytes!("fixtures/meta-b.eif"),
-        "basic-customer-a.cpio.gz" => include_bytes!("fixtures/basic-customer-a.cpio.gz"),
-        "basic-customer-b.cpio.gz" => include_bytes!("fixtures/basic-customer-b.cpio.gz"),
-        "single-a.pcrs" => include_bytes!("fixtures/single-a.pcrs"),
-        "single-b.pcrs" => include_bytes!("fixtures/single-b.pcrs"),
-        other => panic!("unknown fixture {other}"),
-    }
-}
+use support::fixture;
 
 pub fn diff_with(a: &str, b: &str, pcrs_a: Option<&str>) -> Report {
     let (sa, sb) = (SliceSource(fixture(a)), SliceSource(fixture(b)));

@@ -5,6 +5,7 @@
 
 mod support;
 
+use eifscope::formats::bytes::is_bidi_or_invisible;
 use eifscope::report::{html, markdown, Report};
 use support::*;
 
@@ -81,10 +82,6 @@ fn check_markup(html: &str) {
     }
 }
 
-fn is_bidi(c: char) -> bool {
-    matches!(c as u32, 0x200B..=0x200F | 0x202A..=0x202E | 0x2060..=0x2069 | 0xFEFF)
-}
-
 #[test]
 fn hostile_names_and_contents_render_inert_in_html() {
     let r = hostile_pair();
@@ -97,7 +94,7 @@ fn hostile_names_and_contents_render_inert_in_html() {
     let out = html::render(&r);
     assert!(!out.to_ascii_lowercase().contains("<script"), "a script tag made it through");
     assert!(!out.chars().any(|c| c.is_control() && c != '\n' && c != '\t'), "raw control character");
-    assert!(!out.chars().any(is_bidi), "raw bidi/invisible character");
+    assert!(!out.chars().any(is_bidi_or_invisible), "raw bidi/invisible character");
     // `onerror=` appears only as escaped text; check_markup proves no such attribute exists.
     check_markup(&out);
 
@@ -141,7 +138,7 @@ fn split_code(md: &str) -> (String, String) {
 fn hostile_names_are_escaped_in_markdown() {
     let r = hostile_pair();
     let md = markdown::render(&r);
-    assert!(!md.chars().any(is_bidi), "raw bidi character in markdown");
+    assert!(!md.chars().any(is_bidi_or_invisible), "raw bidi character in markdown");
     assert_eq!(md.matches('`').count() % 2, 0, "code spans balanced");
     let (outside, inside) = split_code(&md);
     // Outside code spans no raw angle bracket survives unescaped.

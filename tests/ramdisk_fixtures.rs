@@ -8,8 +8,9 @@ use eifscope::formats::compression::{self, LevelHint, Sniffed};
 use eifscope::formats::cpio::{CpioFormat, CpioModel, CpioParser, EntryKind};
 use eifscope::formats::compression::Checkpoints;
 use eifscope::formats::ramdisk::{
-    fetch_entries, fetch_entries_seeking, parse_ramdisk, parse_ramdisk_bytes, parse_ramdisk_indexed, Ramdisk, RamdiskErrorKind, SliceSource,
+    fetch_entries, fetch_entries_seeking, parse_ramdisk, parse_ramdisk_bytes, parse_ramdisk_indexed, Ramdisk, RamdiskErrorKind,
 };
+use eifscope::source::SliceSource;
 use eifscope::limits::Limits;
 
 const CUSTOMER_A: &[u8] = include_bytes!("fixtures/basic-customer-a.cpio.gz");

@@ -8,7 +8,7 @@
 use wasm_bindgen_test::wasm_bindgen_test as test;
 
 use eifscope::analyze::{compare, Input};
-use eifscope::formats::ramdisk::SliceSource;
+use eifscope::source::SliceSource;
 use eifscope::image::read_image;
 use eifscope::limits::Limits;
 

@@ -4,30 +4,13 @@
 //! alone does not churn every snapshot.
 #![cfg(not(target_arch = "wasm32"))]
 
-use eifscope::analyze::{compare, Input};
-use eifscope::formats::ramdisk::SliceSource;
-use eifscope::limits::Limits;
-use eifscope::report::{html, Report};
+mod support;
 
-fn fixture(name: &str) -> &'static [u8] {
-    match name {
-        "basic-a.eif" => include_bytes!("fixtures/basic-a.eif"),
-        "basic-b.eif" => include_bytes!("fixtures/basic-b.eif"),
-        "single-a.eif" => include_bytes!("fixtures/single-a.eif"),
-        "single-b.eif" => include_bytes!("fixtures/single-b.eif"),
-        "multi.eif" => include_bytes!("fixtures/multi.eif"),
-        "signed.eif" => include_bytes!("fixtures/signed.eif"),
-        "meta-a.eif" => include_bytes!("fixtures/meta-a.eif"),
-        "meta-b.eif" => include_bytes!("fixtures/meta-b.eif"),
-        other => panic!("unknown fixture {other}"),
-    }
-}
+use eifscope::report::{html, Report};
+use support::{diff_named, fixture};
 
 fn report(a: &str, b: &str) -> Report {
-    let (sa, sb) = (SliceSource(fixture(a)), SliceSource(fixture(b)));
-    let ia = Input { name: a.into(), source: &sa, pcr_file: None };
-    let ib = Input { name: b.into(), source: &sb, pcr_file: None };
-    let mut r = compare(&ia, &ib, &Limits::default()).expect("fixtures compare");
+    let mut r = diff_named(a, fixture(a), b, fixture(b));
     assert!(r.tool.starts_with("eifscope "));
     r.tool = "eifscope [version]".into();
     r

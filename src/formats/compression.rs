@@ -575,28 +575,13 @@ fn decode_gzip(
         let stalled = res.bytes_consumed == 0 && res.bytes_written == 0;
         match res.status {
             Ok(MZStatus::StreamEnd) => break,
-            Ok(_) => {
-                if at_end && res.bytes_written == 0 {
+            // Out of input at the end: truncated (`Buf` even when this call still wrote).
+            Ok(_) | Err(MZError::Buf) => {
+                if at_end && (res.bytes_written == 0 || res.status.is_err()) {
                     return Err(truncated_deflate(offset, pos, meter.produced));
                 }
                 if stalled {
-                    return Err(CompressionError::new(
-                        pos,
-                        CompressionErrorKind::Corrupt,
-                        format!("gzip member at {offset:#x}: inflate made no progress at {pos:#x}"),
-                    ));
-                }
-            }
-            Err(MZError::Buf) => {
-                if at_end {
-                    return Err(truncated_deflate(offset, pos, meter.produced));
-                }
-                if stalled {
-                    return Err(CompressionError::new(
-                        pos,
-                        CompressionErrorKind::Corrupt,
-                        format!("gzip member at {offset:#x}: inflate made no progress at {pos:#x}"),
-                    ));
+                    return Err(stalled_inflate(offset, pos));
                 }
             }
             Err(e) => {
@@ -682,13 +667,7 @@ pub(crate) fn inflate_range(
         match res.status {
             Ok(MZStatus::StreamEnd) => return Ok(()),
             Ok(_) | Err(MZError::Buf) if at_end && res.bytes_written == 0 => return Err(truncated_deflate(member_offset, pos, at)),
-            Ok(_) | Err(MZError::Buf) if stalled => {
-                return Err(CompressionError::new(
-                    pos,
-                    CompressionErrorKind::Corrupt,
-                    format!("gzip member at {member_offset:#x}: inflate made no progress at {pos:#x}"),
-                ))
-            }
+            Ok(_) | Err(MZError::Buf) if stalled => return Err(stalled_inflate(member_offset, pos)),
             Ok(_) | Err(MZError::Buf) => {}
             Err(e) => {
                 return Err(CompressionError::new(
@@ -708,6 +687,11 @@ fn truncated_deflate(offset: u64, pos: u64, produced: u64) -> CompressionError {
         CompressionErrorKind::Truncated,
         format!("gzip member at {offset:#x}: deflate stream truncated at {pos:#x} after {produced} output bytes"),
     )
+}
+
+/// Inflate took no input and wrote nothing although input was left: corrupt, not truncated.
+fn stalled_inflate(offset: u64, pos: u64) -> CompressionError {
+    CompressionError::new(pos, CompressionErrorKind::Corrupt, format!("gzip member at {offset:#x}: inflate made no progress at {pos:#x}"))
 }
 
 /// `BufRead` over the window that records how far the decoder has consumed.

@@ -13,7 +13,7 @@ use super::compression::{self, Checkpoints, CompressionError, CompressionErrorKi
 use super::cpio::{CpioArchive, CpioEntry, CpioError, CpioErrorKind, CpioParser, FeedMode};
 use crate::diagnostics::Diagnostic;
 use crate::limits::Limits;
-use crate::source::ByteSource;
+use crate::source::{ByteSource, SliceSource};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::io::{self, Write};
@@ -211,18 +211,6 @@ fn parse(src: &dyn ByteSource, offset: u64, len: u64, limits: &Limits, checkpoin
 /// A bare `rootfs.cpio` / `rootfs.cpio.gz` file: a ramdisk over the whole input.
 pub fn parse_ramdisk_bytes(bytes: &[u8], limits: &Limits) -> Ramdisk {
     parse_ramdisk(&SliceSource(bytes), 0, bytes.len() as u64, limits)
-}
-
-/// A borrowed slice as a [`ByteSource`] (`[u8]` itself is unsized, so `&[u8]` cannot coerce).
-pub struct SliceSource<'a>(pub &'a [u8]);
-
-impl ByteSource for SliceSource<'_> {
-    fn len(&self) -> u64 {
-        self.0.len() as u64
-    }
-    fn read_at(&self, offset: u64, buf: &mut [u8]) -> Result<(), crate::source::SourceError> {
-        self.0.read_at(offset, buf)
-    }
 }
 
 /// Second pass: the contents of the entries with the given indices (as in

@@ -11,7 +11,7 @@ use crate::diff::content::{
     ArchiveDiff, ArchiveFormat, BinaryDiff, ComparatorKind, ContentDiff, DiffNode, EntryChange, GzipDiff, LineTag, Payload, PycDiff,
     SectionInfo, TextDiff,
 };
-use crate::formats::bytes::escape_bytes;
+use crate::formats::bytes::{escape_bytes, is_bidi_or_invisible};
 
 const CSS: &str = include_str!("report.css");
 
@@ -26,10 +26,7 @@ pub fn esc(text: &str) -> String {
             '"' => out.push_str("&quot;"),
             '\'' => out.push_str("&#39;"),
             // Bidi overrides and isolates would reorder what a reviewer sees.
-            '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{200b}'..='\u{200f}' | '\u{2060}'..='\u{2065}' | '\u{feff}' => {
-                let _ = write!(out, "&lt;U+{:04X}&gt;", c as u32);
-            }
-            c if c.is_control() && c != '\n' && c != '\t' => {
+            c if is_bidi_or_invisible(c) || (c.is_control() && c != '\n' && c != '\t') => {
                 let _ = write!(out, "&lt;U+{:04X}&gt;", c as u32);
             }
             c => out.push(c),
@@ -669,14 +666,23 @@ fn diagnostics(out: &mut String, report: &Report) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::formats::bytes::HOSTILE;
 
     #[test]
     fn esc_neutralises_markup_quotes_and_bidi() {
-        assert_eq!(esc("<script>alert('x')</script>"), "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;");
-        assert_eq!(esc("a\"b&c"), "a&quot;b&amp;c");
-        assert_eq!(esc("evil\u{202e}txt.exe"), "evil&lt;U+202E&gt;txt.exe");
-        assert_eq!(esc("nul\u{0}"), "nul&lt;U+0000&gt;");
-        assert_eq!(esc("zero\u{200b}width\u{feff}"), "zero&lt;U+200B&gt;width&lt;U+FEFF&gt;");
+        let want = [
+            "evil&lt;U+202E&gt;txt.exe",
+            "zero&lt;U+200B&gt;width&lt;U+FEFF&gt;",
+            "iso&lt;U+2066&gt;late&lt;U+2069&gt;",
+            "nul&lt;U+0000&gt;tab\t",
+            "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;",
+            "a&quot;b&amp;c|`*",
+            "back\\slash",
+        ];
+        assert_eq!(want.len(), HOSTILE.len());
+        for ((input, _), want) in HOSTILE.iter().zip(want) {
+            assert_eq!(esc(input), want, "{input:?}");
+        }
     }
 
     #[test]

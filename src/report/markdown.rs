@@ -4,6 +4,7 @@
 use std::fmt::Write;
 
 use super::Report;
+use crate::formats::bytes::is_bidi_or_invisible;
 
 /// Entries listed per category before "and N more".
 pub const MAX_LISTED: usize = 50;
@@ -18,19 +19,13 @@ fn md(text: &str) -> String {
                 out.push(c);
             }
             '\n' => out.push_str("\\n"),
-            c if c.is_control() || is_invisible(c) => {
+            c if c.is_control() || is_bidi_or_invisible(c) => {
                 let _ = write!(out, "\\u{{{:04x}}}", c as u32);
             }
             c => out.push(c),
         }
     }
     out
-}
-
-/// Bidi overrides/isolates and zero-width characters: they would reorder or hide what a
-/// reviewer reads.
-fn is_invisible(c: char) -> bool {
-    matches!(c as u32, 0x200B..=0x200F | 0x202A..=0x202E | 0x2060..=0x2069 | 0xFEFF)
 }
 
 /// A user-supplied name as an inline code span: backticks become `'` (a code span cannot hold
@@ -42,7 +37,7 @@ fn code(text: &str) -> String {
     for c in text.chars() {
         match c {
             '`' => out.push('\''),
-            c if c.is_control() || is_invisible(c) => {
+            c if c.is_control() || is_bidi_or_invisible(c) => {
                 let _ = write!(out, "\\u{{{:04x}}}", c as u32);
             }
             c => out.push(c),
@@ -96,4 +91,28 @@ pub fn render(report: &Report) -> String {
         let _ = writeln!(out, "- … and {} more", n - MAX_LISTED);
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::formats::bytes::HOSTILE;
+
+    #[test]
+    fn text_and_code_spans_escape_markdown_and_bidi() {
+        let want = [
+            ("evil\\u{202e}txt.exe", "`evil\\u{202e}txt.exe`"),
+            ("zero\\u{200b}width\\u{feff}", "`zero\\u{200b}width\\u{feff}`"),
+            ("iso\\u{2066}late\\u{2069}", "`iso\\u{2066}late\\u{2069}`"),
+            ("nul\\u{0000}tab\\u{0009}", "`nul\\u{0000}tab\\u{0009}`"),
+            ("\\<script\\>alert('x')\\</script\\>", "`<script>alert('x')</script>`"),
+            ("a\"b&c\\|\\`\\*", "`a\"b&c|'*`"),
+            ("back\\\\slash", "`back\\slash`"),
+        ];
+        assert_eq!(want.len(), HOSTILE.len());
+        for ((input, _), (text, span)) in HOSTILE.iter().zip(want) {
+            assert_eq!(md(input), text, "{input:?}");
+            assert_eq!(code(input), span, "{input:?}");
+        }
+    }
 }

@@ -14,6 +14,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::diagnostics::Diagnostic;
 
+// One field-change type for layers, entries and the decoded headers inside content diffs.
+pub use crate::diff::content::FieldChange;
+
 /// Bumped whenever a field changes meaning or disappears.
 pub const REPORT_VERSION: u32 = 1;
 
@@ -235,14 +238,6 @@ pub struct Layer {
     /// file size; section hashes whose contents are compared in their own layers).
     #[serde(default)]
     pub consequence_only: bool,
-}
-
-/// A named field with its two values rendered as text.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct FieldChange {
-    pub field: String,
-    pub a: String,
-    pub b: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]

@@ -469,7 +469,7 @@ impl<'a> Plan<'a> {
 mod tests {
     use super::*;
     use crate::analyze::{compare, Input};
-    use crate::formats::ramdisk::SliceSource;
+    use crate::source::SliceSource;
     use crate::limits::Limits;
     use crate::report::{EntryRef, Evidence};
 

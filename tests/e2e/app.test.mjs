@@ -2,12 +2,12 @@
 // handles, the report is rendered, checked against the fixtures' ground truth (AWS's
 // describe-eif JSON, fixtures/README.md's planted differences), exported, and errors are shown
 // plainly. Screenshots land in target/e2e/. Run with `node --test tests/e2e/`.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdir, readFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import {
-  FIXTURES, SHOTS, assertClean, dataTransferOf, dropOn, openPage, startServerAndBrowser, resultOf,
+  FIXTURES, SHOTS, closeClean, compareFiles, dataTransferOf, dropOn, fileOf, openPage, resultOf, useServer,
 } from './helpers.mjs';
 
 const PLANTED = [
@@ -20,21 +20,11 @@ const PLANTED = [
 const fixture = (name) => path.join(FIXTURES, name);
 const describe = async (name) => JSON.parse(await readFile(fixture(name), 'utf8')).Measurements;
 
-let env;
-before(async () => {
-  env = await startServerAndBrowser();
-  await mkdir(SHOTS, { recursive: true });
-});
-after(async () => {
-  await env?.close();
-});
+const env = useServer();
 
 /** Picks `a` and `b` (lists of fixture names) with the file inputs and waits for the end. */
 async function compare(page, a, b, end = 'done') {
-  const state = await resultOf(page, async () => {
-    await page.setInputFiles('[data-testid=input-a]', a.map(fixture));
-    await page.setInputFiles('[data-testid=input-b]', b.map(fixture));
-  });
+  const state = await compareFiles(page, a.map(fixture), b.map(fixture));
   if (state !== end) {
     assert.fail(`ended in ${state}: ${await page.textContent('[data-testid=status]')}`);
   }
@@ -146,8 +136,7 @@ test('basic-a vs basic-b: verdict, PCRs from describe-eif, the five planted diff
   const report = JSON.parse(await readFile(await json.path(), 'utf8'));
   assert.deepEqual(report.verdict.pcrs_differ, ['PCR0', 'PCR2']);
 
-  await assertClean(session);
-  await session.context.close();
+  await closeClean(session);
 });
 
 test('two images dropped at once fill A and B in order', async () => {
@@ -158,8 +147,7 @@ test('two images dropped at once fill A and B in order', async () => {
   assert.match(await page.textContent('[data-testid=file-a]'), /basic-a\.eif/);
   assert.match(await page.textContent('[data-testid=file-b]'), /basic-b\.eif/);
   assert.equal(await page.textContent('[data-testid=verdict]'), 'Measurements differ: PCR0, PCR2');
-  await assertClean(session);
-  await session.context.close();
+  await closeClean(session);
 });
 
 test('meta-a vs meta-b: same measurements, different bytes', async () => {
@@ -173,8 +161,7 @@ test('meta-a vs meta-b: same measurements, different bytes', async () => {
     assert.equal(shown[pcr].a, wantA[pcr]);
     assert.equal(shown[pcr].b, wantB[pcr]);
   }
-  await assertClean(session);
-  await session.context.close();
+  await closeClean(session);
 });
 
 test('single-a.eif with its enclave.pcrs: the PCR file is sniffed and matches A', async () => {
@@ -185,39 +172,30 @@ test('single-a.eif with its enclave.pcrs: the PCR file is sniffed and matches A'
   assert.match(await page.textContent('[data-testid=file-a]'), /single-a\.pcrs PCR file/);
   const check = await page.textContent('[data-testid=pcr-file-check]');
   assert.match(check, /single-a\.pcrs \(.*\) matches A/);
-  await assertClean(session);
-  await session.context.close();
+  await closeClean(session);
 });
 
 test('a file that is not an image: a clear error naming file, problem and offset', async () => {
   const session = await openPage(env);
   const { page } = session;
   const readme = await readFile(fixture('README.md'));
-  assert.equal(await resultOf(page, async () => {
-    await page.setInputFiles('[data-testid=input-a]', { name: 'x.eif', mimeType: 'application/octet-stream', buffer: readme });
-    await page.setInputFiles('[data-testid=input-b]', fixture('basic-b.eif'));
-  }), 'error');
+  assert.equal(await compareFiles(page, fileOf('x.eif', readme), fixture('basic-b.eif')), 'error');
   const status = await page.textContent('[data-testid=status]');
   assert.match(status, /^Error: Local build \(A\): x\.eif, at byte offset 0 \(0x0\): not an eif \(magic 23204549, expected 2e656966\)/);
   await page.screenshot({ path: path.join(SHOTS, 'app-error.png') });
   // Replacing the bad file recovers.
   assert.equal(await resultOf(page, () => page.setInputFiles('[data-testid=input-a]', fixture('basic-a.eif'))), 'done');
-  await assertClean(session);
-  await session.context.close();
+  await closeClean(session);
 });
 
 test('a truncated EIF is reported, not crashed on', async () => {
   const session = await openPage(env);
   const { page } = session;
   const whole = await readFile(fixture('basic-a.eif'));
-  const state = await resultOf(page, async () => {
-    await page.setInputFiles('[data-testid=input-a]', { name: 'cut.eif', mimeType: 'application/octet-stream', buffer: whole.subarray(0, 20000) });
-    await page.setInputFiles('[data-testid=input-b]', fixture('basic-b.eif'));
-  });
+  const state = await compareFiles(page, fileOf('cut.eif', whole.subarray(0, 20000)), fixture('basic-b.eif'));
   const text = state === 'done' ? await page.textContent('#diagnostics') : await page.textContent('[data-testid=status]');
   assert.match(text, /trunc|past the end|short|end of/i, `no word about the truncation in: ${text}`);
-  await assertClean(session);
-  await session.context.close();
+  await closeClean(session);
 });
 
 test('"Try a sample" fetches the built-in pair from this origin', async () => {
@@ -226,6 +204,5 @@ test('"Try a sample" fetches the built-in pair from this origin', async () => {
   assert.equal(await resultOf(page, () => page.click('[data-testid=sample]')), 'done');
   assert.equal(await page.textContent('[data-testid=verdict]'), 'Measurements differ: PCR0, PCR2');
   assert.ok(session.requests.some((url) => url.endsWith('/samples/basic-a.eif')));
-  await assertClean(session);
-  await session.context.close();
+  await closeClean(session);
 });

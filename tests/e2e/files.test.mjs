@@ -4,9 +4,9 @@
 // last entry, search the whole list, follow permalinks to far entries (at load and on
 // hashchange) and let j / k walk to rows that were not rendered. Timings are printed, not
 // asserted. Run with `node --test tests/e2e/`.
-import { test, before, after } from 'node:test';
+import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { assertClean, newcCpio, openPage, startServerAndBrowser, resultOf } from './helpers.mjs';
+import { closeClean, compareFiles, fileOf, newcCpio, openPage, useServer } from './helpers.mjs';
 
 const N = 50_000;
 const name = (side, i) => `${side}/${String(i).padStart(6, '0')}`;
@@ -14,10 +14,9 @@ const anchor = (path) => `entry-${path.replace(/\//g, '_2f')}`;
 /** Most rows a virtualised list of this page may hold in the DOM. */
 const MAX_ROWS = 200;
 
-let env;
+const env = useServer();
 let archives;
 before(async () => {
-  env = await startServerAndBrowser();
   const started = performance.now();
   archives = {
     a: newcCpio(Array.from({ length: N }, (_, i) => ({ name: name('a', i), data: `${i} only in a\n` }))),
@@ -25,19 +24,13 @@ before(async () => {
   };
   console.log(`# built two cpio archives of ${N} files (${archives.a.length} + ${archives.b.length} bytes) in ${(performance.now() - started).toFixed(0)} ms`);
 });
-after(async () => {
-  await env?.close();
-});
 
 const rowCount = (page) => page.locator('[data-testid=entry-list] .vrow').count();
 const ms = (t0) => `${(performance.now() - t0).toFixed(0)} ms`;
 
 async function compareBig(page) {
   const t0 = performance.now();
-  const state = await resultOf(page, async () => {
-    await page.setInputFiles('[data-testid=input-a]', { name: 'big-a.cpio', mimeType: 'application/octet-stream', buffer: archives.a });
-    await page.setInputFiles('[data-testid=input-b]', { name: 'big-b.cpio', mimeType: 'application/octet-stream', buffer: archives.b });
-  }, 300_000);
+  const state = await compareFiles(page, fileOf('big-a.cpio', archives.a), fileOf('big-b.cpio', archives.b), 300_000);
   assert.equal(state, 'done', await page.textContent('[data-testid=status]'));
   await page.locator('[data-testid=entry-list]').waitFor();
   console.log(`# compare + render of 100000 entry differences: ${ms(t0)}`);
@@ -124,8 +117,7 @@ test('100 000 entry differences: bounded DOM, counts, scroll to the end, search,
   assert.equal(await page.getAttribute('[data-testid=entry-detail]', 'data-entry'), anchor(name('b', 31336)));
   assert.ok(await rowCount(page) < MAX_ROWS);
 
-  await assertClean(session);
-  await session.context.close();
+  await closeClean(session);
 });
 
 test('a URL fragment naming a far entry opens it once the report is shown', async () => {
@@ -140,6 +132,5 @@ test('a URL fragment naming a far entry opens it once the report is shown', asyn
   assert.equal(await page.getAttribute('[data-testid=entry-detail]', 'data-entry'), anchor(far));
   assert.match(await page.textContent('[data-testid=entry-detail]'), /Only in A/);
   assert.ok(await rowCount(page) < MAX_ROWS);
-  await assertClean(session);
-  await session.context.close();
+  await closeClean(session);
 });

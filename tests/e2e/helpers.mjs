@@ -2,6 +2,7 @@
 // server, launch headless Chromium (playwright-core, system binary), open the page with every
 // console error, page error, failed request, CSP violation and request recorded, and check
 // afterwards that nothing went wrong and nothing left the origin.
+import { before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { createServer } from 'node:net';
@@ -94,6 +95,23 @@ export async function startServerAndBrowser(options = {}) {
 }
 
 /**
+ * Registers node:test `before` / `after` hooks that serve dist/ and launch Chromium
+ * (`options` as for startServerAndBrowser), create target/e2e/ for screenshots, and close it
+ * all again. Returns the env ({ origin, url, browser }), filled in once the `before` hook ran.
+ */
+export function useServer(options = {}) {
+  const env = {};
+  before(async () => {
+    Object.assign(env, await startServerAndBrowser(options));
+    await mkdir(SHOTS, { recursive: true });
+  });
+  after(async () => {
+    await env.close?.();
+  });
+  return env;
+}
+
+/**
  * Opens the page with every console error, page error, CSP violation and request recorded.
  * `options` go to the browser context, except `hash` (a fragment to open the page at, e.g. a
  * share link's `#r=…`) and `state` (the `data-state` to wait for, `idle` by default).
@@ -134,6 +152,12 @@ export async function assertClean({ page, problems, requests, origin }) {
   assert.ok(requests.length >= 5, `only ${requests.length} requests recorded`);
   const foreign = requests.filter((url) => !url.startsWith(`${origin}/`) && !/^(data|blob):/.test(url));
   assert.deepEqual(foreign, [], 'requests to other origins');
+}
+
+/** assertClean for each session, then closes their browser contexts. */
+export async function closeClean(...sessions) {
+  for (const session of sessions) await assertClean(session);
+  for (const session of sessions) await session.context.close();
 }
 
 /** A DataTransfer (in the page) holding files built from local paths: [{ path, name? }]. */
@@ -185,6 +209,22 @@ export async function resultOf(page, action, timeout = 60000) {
   const before = await jobOf(page);
   await action();
   return waitForResult(page, before, timeout);
+}
+
+/** An in-memory file for page.setInputFiles: `buffer` named `name`. */
+export function fileOf(name, buffer) {
+  return { name, mimeType: 'application/octet-stream', buffer };
+}
+
+/**
+ * Picks `a` and `b` (what page.setInputFiles takes: paths, { name, mimeType, buffer }, or lists
+ * of them) with the two file inputs and waits for that comparison's result: 'done' or 'error'.
+ */
+export async function compareFiles(page, a, b, timeout) {
+  return resultOf(page, async () => {
+    await page.setInputFiles('[data-testid=input-a]', a);
+    await page.setInputFiles('[data-testid=input-b]', b);
+  }, timeout);
 }
 
 /**

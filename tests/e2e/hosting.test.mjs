@@ -1,42 +1,33 @@
 // The built page served under a sub-path of a static host (as on shared internal hosting), and
 // Cancel during a long comparison. Run with `node --test tests/e2e/` (needs dist/ from
 // `trunk build --release`).
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdir, open } from 'node:fs/promises';
+import { open } from 'node:fs/promises';
 import path from 'node:path';
-import { FIXTURES, SHOTS, assertClean, jobOf, openPage, resultOf, startServerAndBrowser } from './helpers.mjs';
+import {
+  FIXTURES, SHOTS, closeClean, compareFiles, jobOf, openPage, resultOf, useServer,
+} from './helpers.mjs';
 import { TRAILER, newcHeader } from './cpio.mjs';
 
 const SUB_PATH = '/tools/eifscope';
 const fixture = (name) => path.join(FIXTURES, name);
 
-let env;
-before(async () => {
-  env = await startServerAndBrowser({ subPath: SUB_PATH });
-  await mkdir(SHOTS, { recursive: true });
-});
-after(async () => {
-  await env?.close();
-});
+const env = useServer({ subPath: SUB_PATH });
 
 test('under a sub-path: the page, its worker and the sample all load from that path', async () => {
   const session = await openPage(env);
   const { page, requests } = session;
   assert.equal(await resultOf(page, () => page.click('[data-testid=sample]')), 'done');
   assert.equal(await page.textContent('[data-testid=verdict]'), 'Measurements differ: PCR0, PCR2');
-  assert.equal(await resultOf(page, async () => {
-    await page.setInputFiles('[data-testid=input-a]', fixture('meta-a.eif'));
-    await page.setInputFiles('[data-testid=input-b]', fixture('meta-b.eif'));
-  }), 'done');
+  assert.equal(await compareFiles(page, fixture('meta-a.eif'), fixture('meta-b.eif')), 'done');
   assert.match(await page.textContent('[data-testid=verdict]'), /same measurements/i);
   const outside = requests.filter((url) => /^https?:/.test(url) && !url.startsWith(`${env.origin}${SUB_PATH}/`));
   assert.deepEqual(outside, [], 'requests outside the sub-path');
   for (const asset of ['worker-loader.js', 'worker_bg.wasm', 'samples/basic-a.eif', 'boot.js']) {
     assert.ok(requests.some((url) => url === `${env.origin}${SUB_PATH}/${asset}`), `${asset} not loaded from the sub-path`);
   }
-  await assertClean(session);
-  await session.context.close();
+  await closeClean(session);
 });
 
 /**
@@ -83,11 +74,7 @@ test('Cancel stops a long comparison; the next one runs', async () => {
   assert.equal(await page.evaluate(() => document.documentElement.dataset.state), 'idle');
   await page.screenshot({ path: path.join(SHOTS, 'cancelled.png') });
   // A fresh worker takes the next comparison.
-  assert.equal(await resultOf(page, async () => {
-    await page.setInputFiles('[data-testid=input-a]', fixture('basic-a.eif'));
-    await page.setInputFiles('[data-testid=input-b]', fixture('basic-b.eif'));
-  }), 'done');
+  assert.equal(await compareFiles(page, fixture('basic-a.eif'), fixture('basic-b.eif')), 'done');
   assert.equal(await page.textContent('[data-testid=verdict]'), 'Measurements differ: PCR0, PCR2');
-  await assertClean(session);
-  await session.context.close();
+  await closeClean(session);
 });

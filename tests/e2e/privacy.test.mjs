@@ -2,32 +2,17 @@
 // network request at all, hostile file names and contents stay inert text (in the app and in
 // the exported HTML), and the exported HTML report opens standalone from file:// with the
 // same verdict. Run with `node --test tests/e2e/` (needs dist/ from `trunk build --release`).
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { pathToFileURL } from 'node:url';
 import path from 'node:path';
-import { FIXTURES, SHOTS, assertClean, openPage, resultOf, startServerAndBrowser } from './helpers.mjs';
+import { FIXTURES, SHOTS, closeClean, compareFiles, fileOf, openPage, useServer } from './helpers.mjs';
 import { newc } from './cpio.mjs';
 
 const fixture = (name) => path.join(FIXTURES, name);
 
-let env;
-before(async () => {
-  env = await startServerAndBrowser();
-  await mkdir(SHOTS, { recursive: true });
-});
-after(async () => {
-  await env?.close();
-});
-
-/** Picks a and b (paths or { name, mimeType, buffer }) and waits for the comparison's end. */
-async function compare(page, a, b) {
-  return resultOf(page, async () => {
-    await page.setInputFiles('[data-testid=input-a]', a);
-    await page.setInputFiles('[data-testid=input-b]', b);
-  });
-}
+const env = useServer();
 
 /** Downloads the HTML export of the shown report into target/e2e/`name`; returns its path. */
 async function exportHtml(page, name) {
@@ -60,24 +45,23 @@ test('after load, comparing and exporting make no network request at all', async
   const session = await openPage(env);
   const { page, requests } = session;
   const loaded = requests.length;
-  assert.equal(await compare(page, fixture('basic-a.eif'), fixture('basic-b.eif')), 'done');
+  assert.equal(await compareFiles(page, fixture('basic-a.eif'), fixture('basic-b.eif')), 'done');
   await page.click('[data-testid=filter-all]').catch(() => {});
   await page.fill('[data-testid=search]', 'etc');
   const [json] = await Promise.all([page.waitForEvent('download'), page.click('[data-testid=download-json]')]);
   assert.ok((await readFile(await json.path())).length > 1000);
   await exportHtml(page, 'basic.html');
   // A second comparison reuses the worker: still nothing on the wire.
-  assert.equal(await compare(page, fixture('meta-a.eif'), fixture('meta-b.eif')), 'done');
+  assert.equal(await compareFiles(page, fixture('meta-a.eif'), fixture('meta-b.eif')), 'done');
   const after = requests.slice(loaded).filter((url) => !/^(blob|data):/.test(url));
   assert.deepEqual(after, [], 'requests made after the page had loaded');
-  await assertClean(session);
-  await session.context.close();
+  await closeClean(session);
 });
 
 test('the exported HTML opens standalone from file:// with the same verdict, without scripts', async () => {
   const session = await openPage(env);
   const { page } = session;
-  assert.equal(await compare(page, fixture('basic-a.eif'), fixture('basic-b.eif')), 'done');
+  assert.equal(await compareFiles(page, fixture('basic-a.eif'), fixture('basic-b.eif')), 'done');
   const verdict = await page.textContent('[data-testid=verdict]');
   const file = await exportHtml(page, 'basic-export.html');
   const html = await readFile(file, 'utf8');
@@ -89,8 +73,7 @@ test('the exported HTML opens standalone from file:// with the same verdict, wit
   assert.deepEqual(opened.requests, [opened.url], 'the export loads nothing but itself');
   await opened.page.screenshot({ path: path.join(SHOTS, 'export-file-url.png') });
   await opened.context.close();
-  await assertClean(session);
-  await session.context.close();
+  await closeClean(session);
 });
 
 // Names and contents an attacker controls: markup, quotes, a right-to-left override, bytes
@@ -123,9 +106,9 @@ test('hostile names and contents render inert in the app and in the exported HTM
     await dialog.dismiss();
   });
   const scriptsBefore = await page.evaluate(() => document.scripts.length);
-  const a = { name: '<b>A</b>"\'.cpio', mimeType: 'application/octet-stream', buffer: hostileArchive('A') };
-  const b = { name: 'rootfs\u202Efdp.cpio', mimeType: 'application/octet-stream', buffer: hostileArchive('B') };
-  assert.equal(await compare(page, a, b), 'done', await page.textContent('[data-testid=status]'));
+  const a = fileOf('<b>A</b>"\'.cpio', hostileArchive('A'));
+  const b = fileOf('rootfs\u202Efdp.cpio', hostileArchive('B'));
+  assert.equal(await compareFiles(page, a, b), 'done', await page.textContent('[data-testid=status]'));
 
   // The names are listed as text, literally.
   const files = await page.textContent('[data-testid=files]');
@@ -167,6 +150,5 @@ test('hostile names and contents render inert in the app and in the exported HTM
   assert.equal(await opened.page.evaluate(() => document.querySelectorAll('img, [onerror], [onload]').length), 0);
   await opened.context.close();
 
-  await assertClean(session);
-  await session.context.close();
+  await closeClean(session);
 });

@@ -2,29 +2,20 @@
 // fresh browser context as a read-only shared report with the same verdict and causes, a tight
 // budget says what it trimmed, and a damaged link is named in the status area. Nothing leaves
 // the origin (assertClean), and the fragment is never sent to the server.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
-import { FIXTURES, SHOTS, assertClean, openPage, resultOf, startServerAndBrowser } from './helpers.mjs';
+import { FIXTURES, SHOTS, closeClean, compareFiles, openPage, useServer } from './helpers.mjs';
 
 const fixture = (name) => path.join(FIXTURES, name);
 
-let env;
-before(async () => {
-  env = await startServerAndBrowser();
-});
-after(async () => {
-  await env?.close();
-});
+const env = useServer();
 
 /** Compares basic-a with basic-b on a fresh page. */
 async function comparedPage() {
   const session = await openPage(env);
   const { page } = session;
-  const state = await resultOf(page, async () => {
-    await page.setInputFiles('[data-testid=input-a]', fixture('basic-a.eif'));
-    await page.setInputFiles('[data-testid=input-b]', fixture('basic-b.eif'));
-  });
+  const state = await compareFiles(page, fixture('basic-a.eif'), fixture('basic-b.eif'));
   assert.equal(state, 'done', await page.textContent('[data-testid=status]'));
   return session;
 }
@@ -105,10 +96,7 @@ test('a share link opened in a fresh page shows the same verdict, causes and PCR
   await page.waitForFunction(() => document.documentElement.dataset.state === 'done');
   assert.equal(await page.textContent('[data-testid=verdict]'), want.verdict);
 
-  await assertClean(shared);
-  await assertClean(original);
-  await shared.context.close();
-  await original.context.close();
+  await closeClean(shared, original);
 });
 
 test('a link made under a tight budget says what it trimmed and keeps the counts', async () => {
@@ -137,17 +125,13 @@ test('a link made under a tight budget says what it trimmed and keeps the counts
   await page.waitForFunction(() => document.querySelector('[data-testid=export-message]')?.textContent.includes('budget of 100'));
   assert.equal(await page.locator('[data-testid=share-link]').count(), 0);
 
-  await assertClean(shared);
-  await assertClean(original);
-  await shared.context.close();
-  await original.context.close();
+  await closeClean(shared, original);
 });
 
 test('a tampered or truncated link shows a clear error, no report and no console error', async () => {
   const original = await comparedPage();
   const link = await shareLink(original.page);
-  await assertClean(original);
-  await original.context.close();
+  await closeClean(original);
   const hash = new URL(link).hash;
   const at = Math.floor(hash.length / 2);
   const flipped = hash.slice(0, at) + (hash[at] === 'A' ? 'B' : 'A') + hash.slice(at + 1);
@@ -171,7 +155,6 @@ test('a tampered or truncated link shows a clear error, no report and no console
     // The page still works: the drop zones are there for a real comparison.
     assert.equal(await page.locator('[data-testid=zone-a]').count(), 1);
     if (damaged === flipped) await page.screenshot({ path: path.join(SHOTS, 'share-tampered.png') });
-    await assertClean(session);
-    await session.context.close();
+    await closeClean(session);
   }
 });

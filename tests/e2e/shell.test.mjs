@@ -1,19 +1,15 @@
 // End-to-end test of the built page (dist/, from `trunk build --release`) in headless
 // Chromium: file picker, a real drag-and-drop, swap, the worker handshake, no console errors,
 // no CSP violations, no request leaving 127.0.0.1. Run with `node --test tests/e2e/`.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { FIXTURES, SHOTS, assertClean, jobOf, openPage as open, startServerAndBrowser, waitForResult } from './helpers.mjs';
+import {
+  FIXTURES, SHOTS, closeClean, jobOf, openPage as open, useServer, waitForResult,
+} from './helpers.mjs';
 
-let env;
-before(async () => {
-  env = await startServerAndBrowser();
-});
-after(async () => {
-  await env?.close();
-});
+const env = useServer();
 const openPage = (options) => open(env, options);
 
 test('pick, drop, swap; no errors and nothing leaves 127.0.0.1', async () => {
@@ -74,8 +70,7 @@ test('pick, drop, swap; no errors and nothing leaves 127.0.0.1', async () => {
 
   await mkdir(SHOTS, { recursive: true });
   await page.screenshot({ path: path.join(SHOTS, 'shell.png'), fullPage: true });
-  await assertClean(session);
-  await session.context.close();
+  await closeClean(session);
 });
 
 test('dark mode and keyboard focus render without errors', async () => {
@@ -92,6 +87,5 @@ test('dark mode and keyboard focus render without errors', async () => {
   assert.equal(outline, 'solid');
   await mkdir(SHOTS, { recursive: true });
   await page.screenshot({ path: path.join(SHOTS, 'shell-dark.png'), fullPage: true });
-  await assertClean(session);
-  await session.context.close();
+  await closeClean(session);
 });

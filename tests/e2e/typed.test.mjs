@@ -4,12 +4,12 @@
 // entry detail must show decoded pyc header fields, the gzip header, the nested archive member
 // listing with the member's text diff, and the ELF build-ids / sections, as markup, not JSON,
 // and with every name escaped. Run with `node --test tests/e2e/`.
-import { test, before, after } from 'node:test';
+import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
-import { FIXTURES, SHOTS, assertClean, newcCpio, openPage, startServerAndBrowser, resultOf } from './helpers.mjs';
+import { FIXTURES, SHOTS, closeClean, compareFiles, fileOf, newcCpio, openPage, useServer } from './helpers.mjs';
 
 /** A ustar archive of [{ name, data }] (regular files, mode 0644, mtime 1700000000). */
 function ustar(files) {
@@ -59,10 +59,9 @@ async function helloElf() {
 }
 
 const HOSTILE = 'conf/<img src=x onerror=alert(1)>.txt';
-let env;
+const env = useServer();
 let archives;
 before(async () => {
-  env = await startServerAndBrowser();
   const elfA = await helloElf();
   assert.equal(elfA.subarray(0, 4).toString('latin1'), '\x7fELF');
   const elfB = Buffer.from(elfA);
@@ -77,17 +76,11 @@ before(async () => {
     b: newcCpio([{ name: 'app/data.tar.gz', data: tarB }, { name: 'app/hello', data: elfB, mode: 0o100755 }, { name: 'app/mod.pyc', data: pyc(1700086400) }]),
   };
 });
-after(async () => {
-  await env?.close();
-});
 
 test('typed detail views: pyc header, gzip header, nested tar member listing, ELF build-id', async () => {
   const session = await openPage(env, { viewport: { width: 1280, height: 900 } });
   const { page } = session;
-  const state = await resultOf(page, async () => {
-    await page.setInputFiles('[data-testid=input-a]', { name: 'typed-a.cpio', mimeType: 'application/octet-stream', buffer: archives.a });
-    await page.setInputFiles('[data-testid=input-b]', { name: 'typed-b.cpio', mimeType: 'application/octet-stream', buffer: archives.b });
-  });
+  const state = await compareFiles(page, fileOf('typed-a.cpio', archives.a), fileOf('typed-b.cpio', archives.b));
   assert.equal(state, 'done', await page.textContent('[data-testid=status]'));
   assert.match(await page.textContent('[data-testid=counts]'), /^3 changed · 0 added · 0 removed/);
   const detail = page.locator('[data-testid=entry-detail]');
@@ -133,6 +126,5 @@ test('typed detail views: pyc header, gzip header, nested tar member listing, EL
   await noJson();
   await detail.screenshot({ path: path.join(SHOTS, 'app-typed-elf.png') });
 
-  await assertClean(session);
-  await session.context.close();
+  await closeClean(session);
 });

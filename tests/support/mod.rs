@@ -16,7 +16,7 @@
 #![allow(dead_code)]
 
 use eifscope::analyze::{compare, Input};
-use eifscope::formats::ramdisk::SliceSource;
+use eifscope::source::SliceSource;
 use eifscope::limits::Limits;
 use eifscope::report::Report;
 
@@ -500,6 +500,27 @@ pub fn diff_named(name_a: &str, a: &[u8], name_b: &str, b: &[u8]) -> Report {
     let ia = Input { name: name_a.into(), source: &sa, pcr_file: None };
     let ib = Input { name: name_b.into(), source: &sb, pcr_file: None };
     compare(&ia, &ib, &Limits::default()).expect("built images compare")
+}
+
+/// A published fixture (tests/fixtures/) by file name, embedded.
+pub fn fixture(name: &str) -> &'static [u8] {
+    match name {
+        "basic-a.eif" => include_bytes!("../fixtures/basic-a.eif"),
+        "basic-b.eif" => include_bytes!("../fixtures/basic-b.eif"),
+        "nogz-a.eif" => include_bytes!("../fixtures/nogz-a.eif"),
+        "nogz-b.eif" => include_bytes!("../fixtures/nogz-b.eif"),
+        "single-a.eif" => include_bytes!("../fixtures/single-a.eif"),
+        "single-b.eif" => include_bytes!("../fixtures/single-b.eif"),
+        "multi.eif" => include_bytes!("../fixtures/multi.eif"),
+        "signed.eif" => include_bytes!("../fixtures/signed.eif"),
+        "meta-a.eif" => include_bytes!("../fixtures/meta-a.eif"),
+        "meta-b.eif" => include_bytes!("../fixtures/meta-b.eif"),
+        "basic-customer-a.cpio.gz" => include_bytes!("../fixtures/basic-customer-a.cpio.gz"),
+        "basic-customer-b.cpio.gz" => include_bytes!("../fixtures/basic-customer-b.cpio.gz"),
+        "single-a.pcrs" => include_bytes!("../fixtures/single-a.pcrs"),
+        "single-b.pcrs" => include_bytes!("../fixtures/single-b.pcrs"),
+        other => panic!("unknown fixture {other}"),
+    }
 }
 
 /// Ids of the causes, best first.

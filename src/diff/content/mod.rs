@@ -405,7 +405,8 @@ pub(crate) fn raw_bytes_child(ctx: &mut Ctx<'_>, name: &[u8], what: &str, a: &[u
     node
 }
 
-/// One named field that differs, both values rendered as text.
+/// One named field that differs, both values rendered as text. The report's layers and entries
+/// use it too (`report::FieldChange` is this type).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FieldChange {
     pub field: String,

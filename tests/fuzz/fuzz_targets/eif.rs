@@ -1,7 +1,7 @@
 //! Fuzz the whole image pipeline: EIF header, sections, measurements, kernel, metadata,
 //! signature and every ramdisk, then a comparison of the input against itself.
 #![no_main]
-use eifscope::formats::ramdisk::SliceSource;
+use eifscope::source::SliceSource;
 use eifscope::limits::Limits;
 use libfuzzer_sys::fuzz_target;
 
