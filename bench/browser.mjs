@@ -44,7 +44,23 @@ try {
   execFileSync('cat', [A, B, GA, GB], { stdio: ['ignore', 'ignore', 'inherit'] }); // warm the page cache
   for (let i = 1; i <= runs; i++) {
     floors.push(floor());
-    const session = await openPage(env);
+    // When each kind of message first came from the coordinator worker (page clock).
+    const init = () => {
+      const Native = window.Worker;
+      window.__phases = {};
+      window.Worker = class extends Native {
+        constructor(...args) {
+          super(...args);
+          this.addEventListener('message', (event) => {
+            const d = event.data;
+            if (!d || typeof d !== 'object' || !d.type) return;
+            const label = d.type === 'progress' ? d.phase : d.type;
+            window.__phases[label] ??= performance.now();
+          });
+        }
+      };
+    };
+    const session = await openPage(env, { init });
     const { page } = session;
     // Timestamps (page clock) of the first verdict on screen and of the file list.
     await page.evaluate(() => {
@@ -68,6 +84,11 @@ try {
     if (state !== 'done') throw new Error(`ended in ${state}: ${await page.textContent('[data-testid=status]')}`);
     await page.waitForFunction(() => window.__bench.files);
     const { verdict, files, early } = await page.evaluate(() => window.__bench);
+    const phases = await page.evaluate(() => window.__phases);
+    const at = (label) => (phases[label] === undefined ? '-' : ((phases[label] - t0) / 1000).toFixed(2));
+    // "waiting": the coordinator has read A; "comparing": B's image has arrived and is decoded.
+    console.error(`  phases: A read ${at('waiting')} s, B in ${at('comparing')} s, summary ${at('summary')} s, ` +
+      `contents ${at('contents')} s, report ${at('report')} s, files shown ${((files - t0) / 1000).toFixed(2)} s`);
     const total = (files - t0) / 1000;
     const first = (verdict - t0) / 1000;
     // Every worker, the nested helper included (Playwright lists it too), reports its memory.

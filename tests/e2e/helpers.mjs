@@ -117,7 +117,7 @@ export function useServer(options = {}) {
  * share link's `#r=…`) and `state` (the `data-state` to wait for, `idle` by default).
  */
 export async function openPage(env, options = {}) {
-  const { hash = '', state = 'idle', ...contextOptions } = options;
+  const { hash = '', state = 'idle', init, ...contextOptions } = options;
   const context = await env.browser.newContext({ viewport: { width: 1100, height: 720 }, ...contextOptions });
   const page = await context.newPage();
   const problems = [];
@@ -138,6 +138,7 @@ export async function openPage(env, options = {}) {
       window.__cspViolations.push(`${event.violatedDirective} blocked ${event.blockedURI || 'inline'}`);
     });
   });
+  if (init) await page.addInitScript(init);
   await page.goto(`${env.url}${hash}`);
   await page.waitForFunction((state) => document.documentElement.dataset.state === state, state);
   await page.waitForFunction(() => document.documentElement.dataset.worker === 'ready');
