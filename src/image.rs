@@ -160,15 +160,22 @@ impl Image {
     }
 
     /// [`Image::to_transport`] without the small files' contents the first pass kept: for a
-    /// worker that keeps the image and answers content reads itself.
-    pub fn to_transport_lean(&self) -> Result<String, String> {
-        let mut lean = self.clone();
-        for rd in &mut lean.ramdisks {
+    /// worker that keeps the image and answers content reads itself. The contents are moved
+    /// aside while serialising and put back, not copied (they are up to
+    /// `Limits::retain_total_bytes`).
+    pub fn to_transport_lean(&mut self) -> Result<String, String> {
+        let mut kept: Vec<Option<Vec<u8>>> = Vec::new();
+        for rd in &mut self.ramdisks {
+            kept.extend(rd.model.entries.iter_mut().map(|entry| entry.data.take()));
+        }
+        let json = self.to_transport();
+        let mut kept = kept.into_iter();
+        for rd in &mut self.ramdisks {
             for entry in &mut rd.model.entries {
-                entry.data = None;
+                entry.data = kept.next().flatten();
             }
         }
-        lean.to_transport()
+        json
     }
 
     /// Reads what [`Image::to_transport`] wrote. Section kinds are restored from their type

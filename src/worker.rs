@@ -617,7 +617,7 @@ fn read_for_coordinator(request: &ReadRequest, post: &dyn Fn(&Reply), kept: &Ref
     source.report_progress(byte_progress(job, request.side, request.port.clone()));
     post(&Reply::Progress { job, phase: "reading".into(), side: Some(request.side), done: None, total: None });
     let input = Input { name: name.clone(), source: &source, pcr_file: None };
-    let image = match read_side(&input, request.side, &Limits::default()) {
+    let mut image = match read_side(&input, request.side, &Limits::default()) {
         Ok(image) => image,
         Err(err) => return failed(job, err),
     };

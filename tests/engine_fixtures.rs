@@ -345,3 +345,24 @@ fn an_eif_is_read_once_and_measured_the_same() {
         assert!(total < bytes.len() as u64 * 3 / 2, "{name}: {total} bytes read for a {}-byte file", bytes.len());
     }
 }
+
+/// The lean transport (what the helper worker posts) drops exactly the retained file bytes and
+/// leaves the worker's own image as it was.
+#[test]
+fn lean_transport_drops_only_file_bytes_and_keeps_the_image() {
+    use eifscope::image::{read_image, Image};
+    let mut image = read_image("basic-b.eif", &SliceSource(fixture("basic-b.eif")), &Limits::default()).unwrap();
+    let before = image.to_transport().unwrap();
+    let retained = image.ramdisks.iter().flat_map(|rd| &rd.model.entries).filter(|e| e.data.is_some()).count();
+    assert!(retained > 0, "the fixture has small files whose bytes the first pass keeps");
+    let lean = Image::from_transport(&image.to_transport_lean().unwrap()).unwrap();
+    assert_eq!(image.to_transport().unwrap(), before, "the worker's image is unchanged");
+    assert!(lean.ramdisks.iter().flat_map(|rd| &rd.model.entries).all(|e| e.data.is_none()));
+    let mut stripped = Image::from_transport(&before).unwrap();
+    for rd in &mut stripped.ramdisks {
+        for entry in &mut rd.model.entries {
+            entry.data = None;
+        }
+    }
+    assert_eq!(lean.to_transport().unwrap(), stripped.to_transport().unwrap(), "nothing else is lost");
+}
