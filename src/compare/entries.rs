@@ -90,7 +90,7 @@ pub struct Side<'a> {
 
 /// The merged view: normalised path -> entry (the last occurrence wins, as when the kernel
 /// unpacks ramdisks in order).
-fn merged<'a>(entries: &'a [EntryView]) -> BTreeMap<&'a [u8], &'a EntryView> {
+fn merged(entries: &[EntryView]) -> BTreeMap<&[u8], &EntryView> {
     let mut map = BTreeMap::new();
     for e in entries {
         map.insert(e.path.as_slice(), e);
@@ -204,19 +204,15 @@ fn field_changes(a: &EntryView, b: &EntryView, both_measured: bool, split_moves:
     }
     if !type_differs {
         match a.mode & S_IFMT {
-            0o120000 => {
-                if a.symlink_target != b.symlink_target {
-                    push(
-                        "symlink_target",
-                        a.symlink_target.as_deref().map(display).unwrap_or_default(),
-                        b.symlink_target.as_deref().map(display).unwrap_or_default(),
-                    );
-                }
+            0o120000 if a.symlink_target != b.symlink_target => {
+                push(
+                    "symlink_target",
+                    a.symlink_target.as_deref().map(display).unwrap_or_default(),
+                    b.symlink_target.as_deref().map(display).unwrap_or_default(),
+                );
             }
-            0o100000 => {
-                if a.digest != b.digest {
-                    push("content", format!("{} bytes, blake3 {}", a.size, hex::encode(a.digest)), format!("{} bytes, blake3 {}", b.size, hex::encode(b.digest)));
-                }
+            0o100000 if a.digest != b.digest => {
+                push("content", format!("{} bytes, blake3 {}", a.size, hex::encode(a.digest)), format!("{} bytes, blake3 {}", b.size, hex::encode(b.digest)));
             }
             _ => {}
         }
