@@ -95,6 +95,9 @@ try {
     const workers = (await Promise.all(page.workers().map((w) => w.evaluate(() => self.eifscopeWasmMemory?.buffer.byteLength ?? 0))))
       .filter((bytes) => bytes > 0);
     const peak = Math.max(...workers) / (1 << 20);
+    // Bytes each worker read from the files (counted since the page opened: this run only).
+    const read = (await Promise.all(page.workers().map((w) => w.evaluate(() => self.eifscopeBytesRead ?? 0)))).filter((bytes) => bytes > 0);
+    console.error(`  read from the files: ${read.map((b) => (b / 1e6).toFixed(1)).join(' / ')} MB per worker`);
     console.error(`run ${i}: floor ${floors.at(-1).toFixed(2)} s, browser ${total.toFixed(2)} s (first summary ${first.toFixed(2)} s, ${early ? 'while still working' : 'NOT before the full diff'}), ` +
       `${workers.length} wasm instance(s), peak wasm memory ${workers.map((b) => (b / (1 << 20)).toFixed(0)).join(' / ')} MB`);
     totals.push(total);

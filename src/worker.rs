@@ -50,9 +50,14 @@ pub const READY: &str = "ready";
 /// Asks the worker to repeat [`READY`].
 pub const PING: &str = "ping";
 
-/// Bytes read from a `Blob` at once; reads are served from the last few such blocks.
-const BLOCK: u64 = 4 << 20;
-/// Blocks kept (two ramdisks walked in alternation plus the hasher fit).
+/// Bytes read from a `Blob` at once: a read after a seek loads [`MIN_BLOCK`], each block that
+/// continues the previous one twice as much, up to [`MAX_BLOCK`] (read-ahead, as a kernel
+/// does). The single pass over an image reads it in a few large slices, while a content fetch
+/// that seeks to a checkpoint does not pull in 4 MiB for a small file. Reads are served from
+/// the last few blocks.
+const MIN_BLOCK: u64 = 256 << 10;
+const MAX_BLOCK: u64 = 4 << 20;
+/// Blocks kept.
 const CACHED_BLOCKS: usize = 4;
 
 /// A `Blob` (or `File`) as a [`ByteSource`]: synchronous slice reads with `FileReaderSync`
@@ -63,6 +68,8 @@ pub struct BlobSource {
     len: u64,
     reader: FileReaderSync,
     cache: RefCell<VecDeque<(u64, Vec<u8>)>>,
+    /// End and length of the last block loaded (a block starting there continues it).
+    last: Cell<(u64, u64)>,
     /// Furthest byte read so far, and where it was last reported.
     furthest: Cell<(u64, u64)>,
     /// Told the furthest byte read every [`PROGRESS_STEP`] bytes (reading is mostly in order,
@@ -79,7 +86,7 @@ impl BlobSource {
         let reader = FileReaderSync::new().map_err(|err| format!("FileReaderSync is not available: {}", js_text(&err)))?;
         // `Blob.size` is an integer below 2^53; the cast saturates.
         let len = blob.size() as u64;
-        Ok(BlobSource { blob, len, reader, cache: RefCell::new(VecDeque::new()), furthest: Cell::new((0, 0)), on_progress: RefCell::new(None) })
+        Ok(BlobSource { blob, len, reader, cache: RefCell::new(VecDeque::new()), last: Cell::new((0, 0)), furthest: Cell::new((0, 0)), on_progress: RefCell::new(None) })
     }
 
     /// Reports progress through `report(done, total)` from now on.
@@ -105,6 +112,7 @@ impl BlobSource {
             return Err(fail(format!("the browser returned {} bytes", array.length())));
         }
         array.copy_to(out);
+        count_bytes_read(len);
         let (furthest, reported) = self.furthest.get();
         let furthest = furthest.max(start + len);
         let due = furthest >= reported.saturating_add(PROGRESS_STEP) || furthest == self.len;
@@ -117,33 +125,33 @@ impl BlobSource {
         Ok(())
     }
 
-    /// Copies the cached block starting at `block_start` (loading it if needed) into `out`,
-    /// from `skip` bytes into the block.
-    fn copy_from_block(&self, block_start: u64, skip: usize, out: &mut [u8]) -> Result<(), SourceError> {
+    /// Copies into `out` what a cached block holds from `pos` on (loading a block that starts
+    /// at `pos` when none holds it); returns how many bytes it copied (at least one).
+    fn copy_cached(&self, pos: u64, out: &mut [u8]) -> Result<usize, SourceError> {
         let mut cache = self.cache.borrow_mut();
-        let index = match cache.iter().position(|(start, _)| *start == block_start) {
+        let index = match cache.iter().position(|(start, block)| *start <= pos && pos - *start < block.len() as u64) {
             Some(index) => index,
             None => {
-                let block_len = usize::try_from(BLOCK.min(self.len - block_start))
-                    .map_err(|_| SourceError::new(block_start, BLOCK, "block does not fit in memory"))?;
-                let mut block = vec![0u8; block_len];
-                self.read_direct(block_start, &mut block)?;
+                let (last_end, last_len) = self.last.get();
+                let len = if pos == last_end { last_len.saturating_mul(2).clamp(MIN_BLOCK, MAX_BLOCK) } else { MIN_BLOCK };
+                let len = len.min(self.len - pos);
+                // At most MAX_BLOCK (4 MiB): fits in usize.
+                let mut block = vec![0u8; len as usize];
+                self.read_direct(pos, &mut block)?;
+                self.last.set((pos + len, len));
                 if cache.len() >= CACHED_BLOCKS {
                     cache.pop_front();
                 }
-                cache.push_back((block_start, block));
+                cache.push_back((pos, block));
                 cache.len() - 1
             }
         };
-        let block = &cache[index].1;
-        let end = skip.checked_add(out.len()).filter(|&end| end <= block.len());
-        match end {
-            Some(end) => {
-                out.copy_from_slice(&block[skip..end]);
-                Ok(())
-            }
-            None => Err(SourceError::new(block_start, out.len() as u64, "read crosses a block end")),
-        }
+        let (start, block) = &cache[index];
+        // Below the block's length (checked above): fits in usize.
+        let skip = (pos - start) as usize;
+        let n = out.len().min(block.len() - skip);
+        out[..n].copy_from_slice(&block[skip..skip + n]);
+        Ok(n)
     }
 }
 
@@ -154,27 +162,27 @@ impl ByteSource for BlobSource {
 
     fn read_at(&self, offset: u64, buf: &mut [u8]) -> Result<(), SourceError> {
         let want = buf.len() as u64;
-        let end = offset.checked_add(want).filter(|&end| end <= self.len);
-        let Some(end) = end else {
+        if offset.checked_add(want).is_none_or(|end| end > self.len) {
             return Err(SourceError::new(offset, want, "past the end of the input"));
-        };
-        if want >= BLOCK {
+        }
+        if want >= MAX_BLOCK {
             return self.read_direct(offset, buf);
         }
-        let mut pos = offset;
         let mut done = 0usize;
-        while pos < end {
-            let block_start = pos - pos % BLOCK;
-            let block_end = (block_start + BLOCK).min(self.len);
-            let take = end.min(block_end) - pos;
-            // Both below BLOCK (1 MiB): they fit in usize.
-            let (skip, take) = ((pos - block_start) as usize, take as usize);
-            self.copy_from_block(block_start, skip, &mut buf[done..done + take])?;
-            done += take;
-            pos += take as u64;
+        while done < buf.len() {
+            done += self.copy_cached(offset + done as u64, &mut buf[done..])?;
         }
         Ok(())
     }
+}
+
+/// Adds `n` to the worker's `self.eifscopeBytesRead`: the bytes this worker has read from
+/// files so far, for measuring (bench/browser.mjs prints it).
+fn count_bytes_read(n: u64) {
+    let scope = js_sys::global();
+    let key = JsValue::from_str("eifscopeBytesRead");
+    let before = js_sys::Reflect::get(&scope, &key).ok().and_then(|v| v.as_f64()).unwrap_or(0.0);
+    let _ = js_sys::Reflect::set(&scope, &key, &JsValue::from_f64(before + n as f64));
 }
 
 /// What the page asks for (built from the posted object by [`Request::from_js`]).
