@@ -424,37 +424,30 @@ pub fn read_eif_with(src: &dyn ByteSource, on_ramdisk: &mut dyn FnMut(&Section, 
         pcrs,
     };
     let mut buf = vec![0u8; usize::try_from(file_size).unwrap_or(CHUNK_LEN).min(CHUNK_LEN)];
-    // Ramdisks handed over inside the pass: only where one pass sees payloads in table order.
-    let mut inline: Vec<&Section> = if stream_pcrs { sections.iter().filter(|s| s.kind == SectionKind::Ramdisk).collect() } else { Vec::new() };
-    inline.reverse();
+    // Ramdisks, in table order. Where one pass sees the payloads in that order, each is handed
+    // over when the pass reaches its payload; the rest after the pass.
+    let mut ramdisks: std::collections::VecDeque<&Section> = sections.iter().filter(|s| s.kind == SectionKind::Ramdisk).collect();
     while pass.pos < file_size {
-        if let Some(&section) = inline.last() {
-            if pass.pos >= section.data_offset {
-                inline.pop();
-                if pass.pos == section.data_offset {
-                    let tap = Tap { src, pass: RefCell::new(&mut pass) };
-                    on_ramdisk(section, &tap);
-                } else {
-                    on_ramdisk(section, src);
-                }
-                continue;
+        let next = if stream_pcrs { ramdisks.front().copied() } else { None };
+        if let Some(section) = next.filter(|s| pass.pos >= s.data_offset) {
+            ramdisks.pop_front();
+            if pass.pos == section.data_offset {
+                let tap = Tap { src, pass: RefCell::new(&mut pass) };
+                on_ramdisk(section, &tap);
+            } else {
+                on_ramdisk(section, src);
             }
+            continue;
         }
         // Up to the next ramdisk's payload at most, so the pass stops exactly there.
-        let stop = inline.last().map_or(file_size, |s| s.data_offset.min(file_size));
+        let stop = next.map_or(file_size, |s| s.data_offset.min(file_size));
         let n = usize::try_from(stop - pass.pos).unwrap_or(CHUNK_LEN).min(CHUNK_LEN);
         let chunk = &mut buf[..n];
         src.read_at(pass.pos, chunk).map_err(|e| EifError::read("eif data", e))?;
         pass.feed(&buf[..n]);
     }
-    // Ramdisks the pass did not reach (payload past the end of the file) or could not take.
-    for section in inline.into_iter().rev() {
+    for section in ramdisks {
         on_ramdisk(section, src);
-    }
-    if !stream_pcrs {
-        for section in sections.iter().filter(|s| s.kind == SectionKind::Ramdisk) {
-            on_ramdisk(section, src);
-        }
     }
     let StreamPass { crc, whole, section_hashers, first_bytes, mut pcrs, .. } = pass;
     if !stream_pcrs {
